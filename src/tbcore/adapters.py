@@ -1,0 +1,138 @@
+"""Array adapters: turn a framework value (torch, JAX, numpy, lists, ...) into numpy.
+
+The adapter for a Python type is found once through the ``tbcore_array_adapter`` hook
+and cached per type. Nothing here imports a framework: adapters recognise types with
+:func:`lazy_issubclass`, which only looks at modules that are already imported (if
+torch is not imported, no value can be a torch tensor).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tbcore.errors import describe
+
+__all__ = ["ArrayAdapter", "adapter_for", "as_numpy", "clear_cache", "graph_builder_for", "lazy_issubclass"]
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayAdapter:
+    """Converts values of one family of types to numpy, losslessly.
+
+    :param name: a short name shown by ``tbcore plugins`` (e.g. ``"torch"``).
+    :param to_numpy: ``to_numpy(value) -> np.ndarray``; must copy device memory to the host,
+        keep the value's precision (bfloat16/float8 as ``ml_dtypes`` types or an exact
+        upcast) and raise ``TypeError``/``ValueError`` for values it cannot convert.
+    :param to_numpy_async: optional ``start(value) -> resolve``: starts a non-blocking
+        device-to-host copy of the value as it is now and returns a function that the
+        writer thread calls later to get the array. Used for scalars logged every step
+        so that the training thread never waits for the device.
+    """
+
+    name: str
+    to_numpy: Callable[[Any], np.ndarray]
+    to_numpy_async: Callable[[Any], Callable[[], np.ndarray]] | None = None
+
+
+def lazy_issubclass(cls: type, module: str, name: str) -> bool:
+    """Return True if ``cls`` is a subclass of ``module.name``, without importing ``module``.
+
+    If ``module`` has not been imported, no object can be an instance of its types, so
+    the answer is False. ``name`` may be dotted (``"nn.Module"``).
+    """
+    target: Any = sys.modules.get(module)
+    if target is None:
+        return False
+    for part in name.split("."):
+        target = getattr(target, part, None)
+        if target is None:
+            return False
+    try:
+        return isinstance(target, type) and issubclass(cls, target)
+    except TypeError:
+        return False
+
+
+_cache: dict[type, ArrayAdapter] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget the adapters chosen so far (after registering or removing a plugin)."""
+    with _cache_lock:
+        _cache.clear()
+        _graph_cache.clear()
+
+
+def adapter_for(cls: type) -> ArrayAdapter:
+    """Return the adapter for values of type ``cls`` (cached per type).
+
+    :raises TypeError: no installed adapter accepts ``cls``.
+    """
+    adapter = _cache.get(cls)
+    if adapter is not None:
+        return adapter
+    from tbcore.plugins import get_plugin_manager
+
+    adapter = get_plugin_manager().hook.tbcore_array_adapter(cls=cls)
+    if adapter is None:
+        raise TypeError(
+            f"no array adapter accepts {cls.__module__}.{cls.__qualname__}; expected a numpy array, a Python "
+            "number or (nested) list, a torch tensor, a JAX array or an object with __array__"
+        )
+    if not isinstance(adapter, ArrayAdapter):
+        raise TypeError(f"tbcore_array_adapter returned {type(adapter).__qualname__}, expected ArrayAdapter")
+    with _cache_lock:
+        _cache[cls] = adapter
+    return adapter
+
+
+def as_numpy(value: Any, argument: str = "value") -> np.ndarray:
+    """Convert ``value`` to a numpy array through its adapter.
+
+    :param argument: the argument's name, used in the error message.
+    :raises TypeError: the value cannot be converted (the message names ``argument``).
+    """
+    if type(value) is np.ndarray:
+        return value
+    try:
+        adapter = adapter_for(type(value))
+        array = adapter.to_numpy(value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{argument}: {exc}") from exc
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{argument}: adapter returned {type(array).__qualname__} for {describe(value)}")
+    return array
+
+
+_graph_cache: dict[type, Any] = {}
+
+
+def graph_builder_for(model: Any) -> Any:
+    """Return the :class:`tbcore.GraphBuilder` for ``model`` (cached per type).
+
+    :raises TypeError: no installed builder accepts the model; the message lists the
+        supported kinds and the extras that provide them.
+    """
+    cls = type(model)
+    builder = _graph_cache.get(cls)
+    if builder is None:
+        from tbcore.plugins import get_plugin_manager
+
+        builder = get_plugin_manager().hook.tbcore_graph_builder(model=model)
+        if builder is None:
+            raise TypeError(
+                f"model: expected a torch.nn.Module (extra 'torch'), a JAX-traceable function with example "
+                f"arguments (extra 'jax'), or an ONNX ModelProto or .onnx path (extra 'onnx'), "
+                f"got {cls.__module__}.{cls.__qualname__}"
+            )
+        if not isinstance(model, (str, os.PathLike)):
+            _graph_cache[cls] = builder
+    return builder

@@ -1,0 +1,270 @@
+"""``SummaryWriter``: the drop-in for ``torch.utils.tensorboard.SummaryWriter``.
+
+Every ``add_*`` method has torch 2.13's name, argument order and defaults, and is one
+call into the generic :meth:`Writer.add` path with the summary type that implements it
+(see ``src/tbplugins``). Differences from torch are listed in docs/migration.md.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tbcore.adapters import graph_builder_for
+from tbcore.writer import Writer
+
+__all__ = ["SummaryWriter"]
+
+
+class SummaryWriter(Writer):
+    """Writes TensorBoard event files; a drop-in for ``torch.utils.tensorboard.SummaryWriter``.
+
+    :param log_dir: the run directory; default ``runs/<Mon>DD_HH-MM-SS_<hostname><comment>``.
+    :param comment: appended to the default ``log_dir`` (ignored when ``log_dir`` is given).
+    :param purge_step: hide events at steps >= this one left by a crashed earlier run (resume).
+    :param max_queue: pending events after which they are written to the file.
+    :param flush_secs: the longest time in seconds an event waits before it is written.
+    :param filename_suffix: appended to the event file's name.
+    """
+
+    def __init__(
+        self,
+        log_dir: str | os.PathLike[str] | None = None,
+        comment: str = "",
+        purge_step: int | None = None,
+        max_queue: int = 10,
+        flush_secs: float = 120,
+        filename_suffix: str = "",
+    ) -> None:
+        super().__init__(log_dir, comment, purge_step, max_queue, flush_secs, filename_suffix)
+
+    def add_scalars(
+        self,
+        main_tag: str,
+        tag_scalar_dict: dict[str, Any],
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None:
+        """Add several scalars: each key becomes the run ``<log_dir>/<main_tag with / as _>_<key>``, tag ``main_tag``."""
+        self._add("scalars", main_tag, tag_scalar_dict, global_step, walltime, {})
+
+    def add_tensor(self, tag: str, tensor: Any, global_step: int | None = None, walltime: float | None = None) -> None:
+        """Add a raw tensor of any dtype and shape (stored as a TensorProto, read back with the reader)."""
+        self._add("tensor", tag, tensor, global_step, walltime, {})
+
+    def add_histogram(
+        self,
+        tag: str,
+        values: Any,
+        global_step: int | None = None,
+        bins: Any = "tensorflow",
+        walltime: float | None = None,
+        max_bins: int | None = None,
+    ) -> None:
+        """Add a histogram of ``values``; ``bins`` is ``'tensorflow'`` (torch's edges), a numpy rule or edges."""
+        self._add("histogram", tag, values, global_step, walltime, {"bins": bins, "max_bins": max_bins})
+
+    def add_histogram_raw(
+        self,
+        tag: str,
+        min: float,  # noqa: A002 - torch's argument names
+        max: float,  # noqa: A002
+        num: int,
+        sum: float,  # noqa: A002
+        sum_squares: float,
+        bucket_limits: Any,
+        bucket_counts: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None:
+        """Add a histogram from precomputed statistics, bucket right edges and counts."""
+        options = {"min": min, "max": max, "num": num, "sum": sum, "sum_squares": sum_squares, "bucket_limits": bucket_limits}
+        self._add("histogram_raw", tag, bucket_counts, global_step, walltime, options)
+
+    def add_image(
+        self,
+        tag: str,
+        img_tensor: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+        dataformats: str = "CHW",
+    ) -> None:
+        """Add one image (uint8 as is, floats in [0, 1] scaled to 0-255); ``dataformats`` names the axes."""
+        self._add("image", tag, img_tensor, global_step, walltime, {"dataformats": dataformats})
+
+    def add_images(
+        self,
+        tag: str,
+        img_tensor: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+        dataformats: str = "NCHW",
+    ) -> None:
+        """Add a batch of images, tiled into one grid image as torch does."""
+        self._add("images", tag, img_tensor, global_step, walltime, {"dataformats": dataformats})
+
+    def add_image_with_boxes(
+        self,
+        tag: str,
+        img_tensor: Any,
+        box_tensor: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+        rescale: float = 1,
+        dataformats: str = "CHW",
+        labels: list[str] | None = None,
+    ) -> None:
+        """Add an image with boxes (N, 4) of ``[x_min, y_min, x_max, y_max]`` drawn on it, and optional labels."""
+        options = {"box_tensor": box_tensor, "rescale": rescale, "dataformats": dataformats, "labels": labels}
+        self._add("image_with_boxes", tag, img_tensor, global_step, walltime, options)
+
+    def add_figure(
+        self,
+        tag: str,
+        figure: Any,
+        global_step: int | None = None,
+        close: bool = True,
+        walltime: float | None = None,
+    ) -> None:
+        """Add a matplotlib figure (or a list of figures) rendered to an image; ``close`` closes them."""
+        self._add("figure", tag, figure, global_step, walltime, {"close": close})
+
+    def add_video(
+        self,
+        tag: str,
+        vid_tensor: Any,
+        global_step: int | None = None,
+        fps: float = 4,
+        walltime: float | None = None,
+    ) -> None:
+        """Add a video (N, T, C, H, W) as an animated GIF shown in the Images dashboard."""
+        self._add("video", tag, vid_tensor, global_step, walltime, {"fps": fps})
+
+    def add_audio(
+        self,
+        tag: str,
+        snd_tensor: Any,
+        global_step: int | None = None,
+        sample_rate: int = 44100,
+        walltime: float | None = None,
+    ) -> None:
+        """Add audio: floats in [-1, 1] (clipped) or int16, shape (L,) or (1, L); see docs for channels."""
+        self._add("audio", tag, snd_tensor, global_step, walltime, {"sample_rate": sample_rate})
+
+    def add_text(self, tag: str, text_string: str, global_step: int | None = None, walltime: float | None = None) -> None:
+        """Add Markdown text, under the tag ``<tag>/text_summary`` as torch does."""
+        self._add("text", tag, text_string, global_step, walltime, {})
+
+    def add_onnx_graph(self, prototxt: Any) -> None:
+        """Add the graph of an ONNX model: a ``.onnx`` path or an ``onnx.ModelProto``."""
+        self._add_graph(prototxt, None, {})
+
+    def add_graph(
+        self,
+        model: Any,
+        input_to_model: Any = None,
+        verbose: bool = False,
+        use_strict_trace: bool = True,
+    ) -> None:
+        """Add the graph of a torch ``nn.Module`` (or a JAX function with example arguments)."""
+        self._add_graph(model, input_to_model, {"verbose": verbose, "use_strict_trace": use_strict_trace})
+
+    def _add_graph(self, model: Any, example_inputs: Any, options: dict[str, Any]) -> None:
+        self._pipeline.check()
+        builder = graph_builder_for(model)
+        self.write(builder.build(model, example_inputs, **options), 0, None)
+
+    def add_embedding(
+        self,
+        mat: Any,
+        metadata: list[Any] | None = None,
+        label_img: Any = None,
+        global_step: int | None = None,
+        tag: str = "default",
+        metadata_header: list[str] | None = None,
+    ) -> None:
+        """Add an embedding for the projector: ``mat`` (N, D), optional per-row metadata and thumbnail images."""
+        options = {"metadata": metadata, "label_img": label_img, "metadata_header": metadata_header}
+        self._add("embedding", tag, mat, global_step, None, options)
+
+    def add_pr_curve(
+        self,
+        tag: str,
+        labels: Any,
+        predictions: Any,
+        global_step: int | None = None,
+        num_thresholds: int = 127,
+        weights: Any = None,
+        walltime: float | None = None,
+    ) -> None:
+        """Add a precision-recall curve from binary ``labels`` and ``predictions`` in [0, 1]."""
+        options = {"labels": labels, "num_thresholds": num_thresholds, "weights": weights}
+        self._add("pr_curve", tag, predictions, global_step, walltime, options)
+
+    def add_pr_curve_raw(
+        self,
+        tag: str,
+        true_positive_counts: Any,
+        false_positive_counts: Any,
+        true_negative_counts: Any,
+        false_negative_counts: Any,
+        precision: Any,
+        recall: Any,
+        global_step: int | None = None,
+        num_thresholds: int = 127,
+        weights: Any = None,
+        walltime: float | None = None,
+    ) -> None:
+        """Add a precision-recall curve from precomputed counts, precision and recall (each num_thresholds long)."""
+        options = {
+            "false_positive_counts": false_positive_counts,
+            "true_negative_counts": true_negative_counts,
+            "false_negative_counts": false_negative_counts,
+            "precision": precision,
+            "recall": recall,
+            "num_thresholds": num_thresholds,
+            "weights": weights,
+        }
+        self._add("pr_curve_raw", tag, true_positive_counts, global_step, walltime, options)
+
+    def add_custom_scalars_multilinechart(
+        self, tags: list[str], category: str = "default", title: str = "untitled"
+    ) -> None:
+        """Declare a custom-scalars chart with one line per tag (regexes) in ``category``."""
+        self.add_custom_scalars({category: {title: ["Multiline", tags]}})
+
+    def add_custom_scalars_marginchart(
+        self, tags: list[str], category: str = "default", title: str = "untitled"
+    ) -> None:
+        """Declare a custom-scalars margin chart from three tags ``[value, lower, upper]``."""
+        self.add_custom_scalars({category: {title: ["Margin", tags]}})
+
+    def add_custom_scalars(self, layout: dict[str, dict[str, list[Any]]]) -> None:
+        """Declare custom-scalars charts: ``{category: {title: ['Multiline'|'Margin', tags]}}``; calls merge."""
+        self._add("custom_scalars", "custom_scalars__config__", layout, None, None, {})
+
+    def add_mesh(
+        self,
+        tag: str,
+        vertices: Any,
+        colors: Any = None,
+        faces: Any = None,
+        config_dict: dict[str, Any] | None = None,
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None:
+        """Add a 3D mesh or point cloud: ``vertices`` (B, N, 3), optional colors (uint8) and faces (int)."""
+        options = {"colors": colors, "faces": faces, "config_dict": config_dict}
+        self._add("mesh", tag, vertices, global_step, walltime, options)
+
+    def add_hparams(
+        self,
+        hparam_dict: dict[str, Any],
+        metric_dict: dict[str, Any],
+        hparam_domain_discrete: dict[str, list[Any]] | None = None,
+        run_name: str | None = None,
+        global_step: int | None = None,
+    ) -> None:
+        """Add a hyperparameter trial and its metrics (in a sub-run by default, as torch does)."""
+        options = {"metric_dict": metric_dict, "hparam_domain_discrete": hparam_domain_discrete, "run_name": run_name}
+        self._add("hparams", "_hparams_/experiment", hparam_dict, global_step, None, options)

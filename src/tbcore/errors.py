@@ -1,0 +1,53 @@
+"""Exception types and the one helper that words user-input errors consistently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "PluginError",
+    "SummaryTypeConflict",
+    "UnknownSummaryType",
+    "describe",
+    "invalid",
+]
+
+
+class PluginError(RuntimeError):
+    """A plugin is broken: its hook returned something that is not what the spec asks for."""
+
+
+class SummaryTypeConflict(PluginError):
+    """Two installed plugins provide a summary type with the same name."""
+
+
+class UnknownSummaryType(KeyError, ValueError):
+    """``add(kind, ...)`` named a summary type that no installed plugin provides."""
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+def describe(value: Any) -> str:
+    """Return a short description of ``value`` for error messages: its type and, if small, its repr."""
+    shape = getattr(value, "shape", None)
+    dtype = getattr(value, "dtype", None)
+    name = type(value).__qualname__
+    module = type(value).__module__
+    if module not in ("builtins", None):
+        name = f"{module.split('.')[0]}.{name}"
+    if shape is not None and dtype is not None:
+        return f"{name} of shape {tuple(shape)} and dtype {dtype}"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{name} {text}"
+
+
+def invalid(argument: str, expected: str, given: Any, *, kind: type[Exception] = ValueError) -> Exception:
+    """Return an exception saying which ``argument`` was wrong, what was ``expected`` and what was ``given``.
+
+    Callers ``raise invalid(...)``; ``kind`` is ``TypeError`` for a wrong type and
+    ``ValueError`` (the default) for a value of the right type but the wrong content.
+    """
+    return kind(f"{argument}: expected {expected}, got {describe(given)}")

@@ -1,0 +1,259 @@
+"""Event files and the background thread that writes them.
+
+The training thread never touches the disk for events: ``add_*`` calls append a small
+item to a queue (a tuple for scalars, serialized event bytes for everything else) and
+return. One daemon thread per :class:`Pipeline` drains the queue in batches, builds and
+frames the records (native CRC32C) and writes each file's batch with one ``write``.
+Data reaches the operating system (and so survives the process being killed) at each
+drain: when ``max_queue`` items are pending, every ``flush_secs``, or on ``flush()``.
+
+An I/O error in that thread is kept and raised, with the file's path, by the next
+``add_*``, ``flush()`` or ``close()`` call: nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from tbcore import events, record
+
+__all__ = ["EventFile", "Pipeline", "event_file_name"]
+
+_uid = itertools.count()
+_SCALAR_ITEM_BYTES = 64  # what a queued scalar is counted as against the byte cap
+DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024
+
+
+def event_file_name(suffix: str = "") -> str:
+    """Return a new event file name: ``events.out.tfevents.<secs>.<host>.<pid>.<uid><suffix>``."""
+    return f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_uid)}{suffix}"
+
+
+class EventFile:
+    """One event file, created on construction; written only by its pipeline's thread.
+
+    :param directory: the run directory (created if missing).
+    :param suffix: appended to the file name.
+    """
+
+    __slots__ = ("path", "_fd", "_good_size", "tag_prefixes", "error", "closed")
+
+    def __init__(self, directory: str, suffix: str = "") -> None:
+        os.makedirs(directory, exist_ok=True)
+        self.path = os.path.join(directory, event_file_name(suffix))
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+        self._good_size = 0
+        self.tag_prefixes: dict[str, bytes] = {}
+        self.error: OSError | None = None
+        self.closed = False
+
+    def write(self, chunks: list[bytes]) -> None:
+        """Write framed records; on failure cut the file back to its last whole record and raise."""
+        data = b"".join(chunks)
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        except OSError as exc:
+            try:
+                os.ftruncate(self._fd, self._good_size)
+            except OSError:
+                pass
+            raise _with_path(exc, self.path) from exc
+        self._good_size += len(data)
+
+    def close(self) -> None:
+        """Close the file descriptor (idempotent)."""
+        if not self.closed:
+            self.closed = True
+            os.close(self._fd)
+
+
+def _with_path(exc: OSError, path: str) -> OSError:
+    return type(exc)(exc.errno, f"tbcore could not write event file: {exc.strerror}", path)
+
+
+class _Marker:
+    """A point in the queue: the thread sets it once everything before it is written."""
+
+    __slots__ = ("done", "close")
+
+    def __init__(self, close: list[EventFile]) -> None:
+        self.done = threading.Event()
+        self.close = close
+
+
+class Pipeline:
+    """The queue between callers and the writer thread, shared by all event files of one writer.
+
+    :param max_queue: pending items after which the thread is woken to write.
+    :param flush_secs: the longest time an item waits before it is written.
+    :param max_pending_bytes: callers adding large items wait while this many bytes are pending.
+    """
+
+    def __init__(self, max_queue: int, flush_secs: float, max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES) -> None:
+        self.max_queue = max(1, max_queue)
+        self.flush_secs = flush_secs
+        self.max_pending_bytes = max_pending_bytes
+        self.error: OSError | None = None
+        self._items: deque[Any] = deque()
+        self._wakeup = threading.Event()
+        self._signalled = False
+        self._bytes_lock = threading.Condition()
+        self._pending_bytes = 0
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._start_lock = threading.Lock()
+
+    # ----------------------------------------------------------------- caller side
+    def put_scalar(self, file: EventFile, tag: str, value: Any, step: int, wall_time: float) -> None:
+        """Queue a scalar; ``value`` is a float or a zero-argument function returning an array."""
+        items = self._items
+        items.append((file, tag, value, step, wall_time))
+        if len(items) >= self.max_queue and not self._signalled:
+            self._wake()
+
+    def put_event(self, file: EventFile, data: bytes) -> None:
+        """Queue a serialized Event; waits while too many bytes are pending."""
+        size = len(data)
+        if size > 4096:
+            with self._bytes_lock:
+                while self._pending_bytes > self.max_pending_bytes and self._thread is not None:
+                    self._wake()
+                    self._bytes_lock.wait(0.05)
+                self._pending_bytes += size
+        self._items.append((file, data, size))
+        if len(self._items) >= self.max_queue and not self._signalled:
+            self._wake()
+
+    def _wake(self) -> None:
+        if self._thread is None:
+            self._start()
+        self._signalled = True
+        self._wakeup.set()
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                thread = threading.Thread(target=self._run, name="tbcore-writer", daemon=True)
+                thread.start()
+                self._thread = thread
+
+    def sync(self, close: list[EventFile] | None = None, timeout: float | None = None) -> None:
+        """Return once every item queued before this call is written (and the ``close`` files closed)."""
+        marker = _Marker(close or [])
+        self._items.append(marker)
+        if self._thread is None:
+            self._start()
+        self._wake()
+        if not marker.done.wait(timeout):
+            raise TimeoutError(f"tbcore writer thread did not finish writing within {timeout} s")
+
+    def check(self) -> None:
+        """Raise the I/O error the writer thread met, if any (it stays set until :meth:`reset_error`)."""
+        if self.error is not None:
+            raise self.error
+
+    def reset_error(self) -> OSError | None:
+        """Clear and return the stored I/O error."""
+        error, self.error = self.error, None
+        return error
+
+    def stop(self) -> None:
+        """Write everything pending and stop the thread (it restarts on the next item)."""
+        thread = self._thread
+        if thread is None:
+            return
+        self.sync()
+        self._stopping = True
+        self._wakeup.set()
+        thread.join()
+        self._thread = None
+        self._stopping = False
+
+    def after_fork_in_child(self) -> None:
+        """Forget the parent's thread and queue in a forked child (they belong to the parent)."""
+        self._items = deque()
+        self._wakeup = threading.Event()
+        self._bytes_lock = threading.Condition()
+        self._start_lock = threading.Lock()
+        self._pending_bytes = 0
+        self._signalled = False
+        self._thread = None
+        self._stopping = False
+
+    # ----------------------------------------------------------------- writer thread
+    def _run(self) -> None:
+        while True:
+            self._wakeup.wait(self.flush_secs)
+            self._wakeup.clear()
+            self._signalled = False
+            self._drain()
+            if self._stopping and not self._items:
+                return
+
+    def _drain(self) -> None:
+        items = self._items
+        batches: dict[EventFile, list[bytes]] = {}
+        freed = 0
+        scalar_event = events.scalar_event
+        frame_into = record.frame_into
+        while True:
+            try:
+                item = items.popleft()
+            except IndexError:
+                break
+            if item.__class__ is _Marker:
+                self._write_batches(batches)
+                batches = {}
+                for file in item.close:
+                    file.close()
+                item.done.set()
+                continue
+            file = item[0]
+            chunks = batches.get(file)
+            if chunks is None:
+                chunks = batches[file] = []
+            if len(item) == 3:
+                frame_into(chunks, item[1])
+                freed += item[2]
+                continue
+            _, tag, value, step, wall_time = item
+            prefix = file.tag_prefixes.get(tag)
+            if prefix is None:
+                prefix = file.tag_prefixes[tag] = events.scalar_tag_prefix(tag)
+            if value.__class__ is not float:
+                value = _resolve_scalar(value)
+            frame_into(chunks, scalar_event(prefix, value, step, wall_time))
+        self._write_batches(batches)
+        if freed:
+            with self._bytes_lock:
+                self._pending_bytes -= freed
+                self._bytes_lock.notify_all()
+
+    def _write_batches(self, batches: dict[EventFile, list[bytes]]) -> None:
+        for file, chunks in batches.items():
+            if file.error is not None or file.closed:
+                continue
+            try:
+                file.write(chunks)
+            except OSError as exc:
+                file.error = exc
+                if self.error is None:
+                    self.error = exc
+
+
+def _resolve_scalar(value: Any) -> float:
+    """Turn a queued scalar (int, or a deferred device copy) into a float in the writer thread."""
+    if callable(value):
+        value = value()
+        return float(value.reshape(-1)[0]) if hasattr(value, "reshape") else float(value)
+    return float(value)
+

@@ -1,0 +1,46 @@
+"""TFRecord framing: ``u64 length | u32 masked_crc(length) | data | u32 masked_crc(data)``.
+
+Every record of an event file is framed this way (see docs/format.md). The CRC is
+CRC32C (Castagnoli) computed natively by ``google-crc32c``, then masked as TensorFlow
+does: rotate right by 15 bits and add ``0xA282EAD8`` modulo 2**32.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from google_crc32c import value as _crc32c
+
+__all__ = ["HEADER_SIZE", "FOOTER_SIZE", "crc32c", "frame", "frame_into", "masked_crc32c"]
+
+_MASK_DELTA = 0xA282EAD8
+_U64 = struct.Struct("<Q")
+_U32 = struct.Struct("<I")
+HEADER_SIZE = 12  #: bytes before the data: 8 length bytes and their masked CRC
+FOOTER_SIZE = 4  #: bytes after the data: the data's masked CRC
+
+
+def crc32c(data: bytes | bytearray | memoryview) -> int:
+    """Return the (unmasked) CRC32C of ``data``."""
+    return _crc32c(bytes(data) if isinstance(data, memoryview) else data)
+
+
+def masked_crc32c(data: bytes | bytearray | memoryview) -> int:
+    """Return the masked CRC32C of ``data`` as stored in TFRecord framing."""
+    crc = crc32c(data)
+    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
+
+
+def frame(data: bytes) -> bytes:
+    """Return ``data`` framed as one TFRecord."""
+    header = _U64.pack(len(data))
+    return b"".join((header, _U32.pack(masked_crc32c(header)), data, _U32.pack(masked_crc32c(data))))
+
+
+def frame_into(out: list[bytes], data: bytes) -> None:
+    """Append the four pieces of the TFRecord framing ``data`` to ``out`` (no copy of ``data``)."""
+    header = _U64.pack(len(data))
+    out.append(header)
+    out.append(_U32.pack(masked_crc32c(header)))
+    out.append(data)
+    out.append(_U32.pack(masked_crc32c(data)))

@@ -1,0 +1,150 @@
+"""numpy arrays to ``TensorProto`` and tensor-valued summaries; used by every encoder.
+
+Numeric arrays are stored as little-endian ``tensor_content``; strings go into
+``string_val`` (TensorBoard cannot read strings from ``tensor_content``). bfloat16 and
+float8 arrays (``ml_dtypes``) keep their own ``DataType``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from tbcore.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+
+__all__ = ["DTYPE_TO_ENUM", "make_tensor_proto", "summary_metadata", "tensor_summary", "tensor_to_numpy"]
+
+DTYPE_TO_ENUM: dict[str, int] = {
+    "float32": types_pb2.DT_FLOAT,
+    "float64": types_pb2.DT_DOUBLE,
+    "float16": types_pb2.DT_HALF,
+    "int32": types_pb2.DT_INT32,
+    "uint8": types_pb2.DT_UINT8,
+    "int16": types_pb2.DT_INT16,
+    "int8": types_pb2.DT_INT8,
+    "int64": types_pb2.DT_INT64,
+    "bool": types_pb2.DT_BOOL,
+    "uint16": types_pb2.DT_UINT16,
+    "uint32": types_pb2.DT_UINT32,
+    "uint64": types_pb2.DT_UINT64,
+    "complex64": types_pb2.DT_COMPLEX64,
+    "complex128": types_pb2.DT_COMPLEX128,
+    "bfloat16": types_pb2.DT_BFLOAT16,
+    "float8_e5m2": types_pb2.DT_FLOAT8_E5M2,
+    "float8_e4m3fn": types_pb2.DT_FLOAT8_E4M3FN,
+    "float8_e4m3fnuz": types_pb2.DT_FLOAT8_E4M3FNUZ,
+    "float8_e4m3b11fnuz": types_pb2.DT_FLOAT8_E4M3B11FNUZ,
+    "float8_e5m2fnuz": types_pb2.DT_FLOAT8_E5M2FNUZ,
+}
+_ENUM_TO_DTYPE = {v: k for k, v in DTYPE_TO_ENUM.items()}
+
+
+def _shape_proto(shape: Iterable[int]) -> tensor_shape_pb2.TensorShapeProto:
+    return tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=int(d)) for d in shape])
+
+
+def make_tensor_proto(array: Any) -> tensor_pb2.TensorProto:
+    """Return ``array`` (numpy, or anything ``np.asarray`` accepts) as a ``TensorProto``.
+
+    str/bytes arrays become ``DT_STRING`` with UTF-8 ``string_val``; numeric arrays are
+    written little-endian into ``tensor_content``.
+
+    :raises TypeError: the dtype has no TensorBoard equivalent (object arrays of non-strings, datetimes, ...).
+    """
+    array = np.asarray(array)
+    if array.dtype.kind in "USO":
+        strings = [s if isinstance(s, bytes) else str(s).encode("utf-8") for s in array.reshape(-1).tolist()]
+        if array.dtype.kind == "O" and not all(isinstance(s, (str, bytes)) for s in array.reshape(-1).tolist()):
+            raise TypeError(f"tensor: expected str or bytes elements in an object array, got {array.dtype}")
+        return tensor_pb2.TensorProto(
+            dtype=types_pb2.DT_STRING, tensor_shape=_shape_proto(array.shape), string_val=strings
+        )
+    dtype = DTYPE_TO_ENUM.get(array.dtype.name)
+    if dtype is None:
+        raise TypeError(f"tensor: expected a numeric, bool or string dtype, got {array.dtype}")
+    if array.dtype.byteorder == ">" or (array.dtype.byteorder == "=" and np.little_endian is False):
+        array = array.astype(array.dtype.newbyteorder("<"))
+    return tensor_pb2.TensorProto(
+        dtype=dtype, tensor_shape=_shape_proto(array.shape), tensor_content=np.ascontiguousarray(array).tobytes()
+    )
+
+
+def tensor_to_numpy(proto: tensor_pb2.TensorProto) -> np.ndarray:
+    """Decode a ``TensorProto`` (ours or TensorBoard's, any of its encodings) to numpy."""
+    shape = tuple(d.size for d in proto.tensor_shape.dim)
+    if proto.dtype == types_pb2.DT_STRING:
+        values = np.array(list(proto.string_val), dtype=object)
+        return values.reshape(shape) if values.size == int(np.prod(shape)) else np.full(shape, values[0], dtype=object)
+    name = _ENUM_TO_DTYPE.get(proto.dtype)
+    if name is None:
+        raise TypeError(f"tensor: unsupported DataType {proto.dtype}")
+    dtype = _numpy_dtype(name)
+    if proto.tensor_content:
+        return np.frombuffer(proto.tensor_content, dtype=dtype.newbyteorder("<")).astype(dtype).reshape(shape)
+    field = {
+        "float32": "float_val", "float64": "double_val", "int64": "int64_val", "bool": "bool_val",
+        "uint32": "uint32_val", "uint64": "uint64_val", "complex64": "scomplex_val", "complex128": "dcomplex_val",
+    }.get(name)
+    if name in ("float16", "bfloat16"):
+        raw = np.array(proto.half_val, dtype=np.uint16).view(dtype)
+    elif field is None:
+        raw = np.array(proto.int_val, dtype=dtype) if name != "float8_e5m2" else np.frombuffer(proto.float8_val, dtype)
+    else:
+        raw = np.array(getattr(proto, field), dtype=np.float64 if "complex" in name else None)
+        if "complex" in name:
+            raw = raw.view(dtype) if raw.size else raw.astype(dtype)
+        raw = raw.astype(dtype)
+    count = int(np.prod(shape))
+    if raw.size == 1 and count != 1:
+        return np.full(shape, raw[0], dtype=dtype)
+    return raw.reshape(shape)
+
+
+def _numpy_dtype(name: str) -> np.dtype:
+    if name in ("bfloat16",) or name.startswith("float8"):
+        import ml_dtypes
+
+        return np.dtype(getattr(ml_dtypes, name))
+    return np.dtype(name)
+
+
+def summary_metadata(
+    plugin_name: str,
+    content: bytes = b"",
+    *,
+    display_name: str = "",
+    description: str = "",
+    data_class: int = summary_pb2.DATA_CLASS_UNKNOWN,
+) -> summary_pb2.SummaryMetadata:
+    """Return ``SummaryMetadata`` for ``plugin_name`` with its serialized plugin ``content``."""
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin_name, content=content),
+        display_name=display_name,
+        summary_description=description,
+        data_class=data_class,
+    )
+
+
+def tensor_summary(
+    tag: str,
+    array: Any,
+    *,
+    plugin_name: str,
+    content: bytes = b"",
+    display_name: str = "",
+    description: str = "",
+    data_class: int = summary_pb2.DATA_CLASS_UNKNOWN,
+) -> summary_pb2.Summary:
+    """Return a one-value ``Summary`` holding ``array`` as a tensor for TensorBoard plugin ``plugin_name``.
+
+    This is the building block of every tensor-based summary type, built-in or third-party.
+    Leave ``data_class`` unset for TensorBoard's own plugins (it fills it in); set it only
+    with the exact final form (see docs/format.md).
+    """
+    metadata = summary_metadata(
+        plugin_name, content, display_name=display_name, description=description, data_class=data_class
+    )
+    value = summary_pb2.Summary.Value(tag=tag, metadata=metadata, tensor=make_tensor_proto(array))
+    return summary_pb2.Summary(value=[value])

@@ -1,0 +1,76 @@
+"""Checks of the arguments every ``add_*`` call shares: tag, step and wall time.
+
+Each check either returns the value in canonical form or raises the error produced by
+:func:`tbcore.errors.invalid`, so messages read the same everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from tbcore.errors import invalid
+
+__all__ = ["MAX_STEP", "MAX_TAG_LENGTH", "check_step", "check_tag", "check_walltime", "check_positive"]
+
+MAX_STEP = 2**63 - 1  #: largest step an int64 ``Event.step`` holds
+MAX_TAG_LENGTH = 4096  #: longest tag accepted, in characters
+
+
+def check_tag(tag: Any, argument: str = "tag") -> str:
+    """Return ``tag`` if it is a non-empty str without NUL characters, at most MAX_TAG_LENGTH long."""
+    if not isinstance(tag, str):
+        raise invalid(argument, "a non-empty str", tag, kind=TypeError)
+    if not tag:
+        raise invalid(argument, "a non-empty str", tag)
+    if "\x00" in tag:
+        raise invalid(argument, "a str without NUL characters", tag)
+    if len(tag) > MAX_TAG_LENGTH:
+        raise invalid(argument, f"a str of at most {MAX_TAG_LENGTH} characters", tag)
+    return tag
+
+
+def check_step(step: Any, argument: str = "global_step") -> int:
+    """Return ``step`` as an int in ``[0, 2**63 - 1]``; ``None`` means 0.
+
+    Integral numpy scalars and 0-d integer arrays/tensors (anything with ``__index__``)
+    are accepted; floats are accepted only when they hold a whole number.
+    """
+    if step is None:
+        return 0
+    if isinstance(step, bool):
+        raise invalid(argument, "an int >= 0", step, kind=TypeError)
+    if isinstance(step, numbers.Integral) or hasattr(step, "__index__"):
+        try:
+            value = int(step.__index__())
+        except TypeError:
+            raise invalid(argument, "an int >= 0", step, kind=TypeError) from None
+    elif isinstance(step, float) and step.is_integer():
+        value = int(step)
+    else:
+        raise invalid(argument, "an int >= 0", step, kind=TypeError)
+    if not 0 <= value <= MAX_STEP:
+        raise invalid(argument, "an int in [0, 2**63 - 1]", step)
+    return value
+
+
+def check_walltime(walltime: Any, argument: str = "walltime") -> float:
+    """Return ``walltime`` as a finite float of seconds since the epoch."""
+    if isinstance(walltime, bool) or not isinstance(walltime, numbers.Real):
+        raise invalid(argument, "a finite float of seconds since the epoch", walltime, kind=TypeError)
+    value = float(walltime)
+    if not math.isfinite(value):
+        raise invalid(argument, "a finite float of seconds since the epoch", walltime)
+    return value
+
+
+def check_positive(value: Any, argument: str, *, integer: bool = False) -> Any:
+    """Return ``value`` if it is a number > 0 (an int when ``integer``), else raise."""
+    expected = "an int > 0" if integer else "a number > 0"
+    allowed: tuple[type, ...] = (numbers.Integral,) if integer else (numbers.Real,)
+    if isinstance(value, bool) or not isinstance(value, allowed):
+        raise invalid(argument, expected, value, kind=TypeError)
+    if not value > 0 or (not integer and not math.isfinite(value)):
+        raise invalid(argument, expected, value)
+    return int(value) if integer else value

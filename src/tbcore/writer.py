@@ -1,0 +1,400 @@
+"""The writer core: runs, steps, wall times, the generic ``add`` and the scalar hot path.
+
+:class:`Writer` owns the log directory, the event file of its run (and of sub-runs that
+``add_scalars`` and ``add_hparams`` create), the background pipeline, flushing and
+closing. The torch-compatible ``add_*`` methods live in :mod:`tbcore.compat`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from tbcore import events, plugins
+from tbcore.adapters import adapter_for, as_numpy
+from tbcore.encoded import Encoded, normalize
+from tbcore.errors import invalid
+from tbcore.event_file import EventFile, Pipeline
+from tbcore.paths import check_name_part, default_log_dir, safe_join
+from tbcore.proto import event_pb2
+from tbcore.registry import lookup
+from tbcore.validate import MAX_STEP, check_positive, check_step, check_tag, check_walltime
+
+__all__ = ["FileWriter", "Writer"]
+
+_live: weakref.WeakSet[Writer] = weakref.WeakSet()
+_SCALAR_EXPECTED = "a real number, or a numpy/torch/JAX value holding exactly one real number (0-d or shape (1,))"
+
+
+class Writer:
+    """Writes TensorBoard event files for one run directory.
+
+    See :class:`tbcore.SummaryWriter` for the torch-compatible constructor documentation.
+    """
+
+    def __init__(
+        self,
+        log_dir: str | os.PathLike[str] | None = None,
+        comment: str = "",
+        purge_step: int | None = None,
+        max_queue: int = 10,
+        flush_secs: float = 120,
+        filename_suffix: str = "",
+    ) -> None:
+        if log_dir is None:
+            log_dir = default_log_dir(comment)
+        elif not isinstance(log_dir, (str, os.PathLike)):
+            raise invalid("log_dir", "a str or os.PathLike path, or None", log_dir, kind=TypeError)
+        self.log_dir: str = os.fspath(log_dir)
+        if not self.log_dir or "\x00" in self.log_dir:
+            raise invalid("log_dir", "a non-empty path without NUL characters", log_dir)
+        self.purge_step = None if purge_step is None else check_step(purge_step, "purge_step")
+        self.max_queue = check_positive(max_queue, "max_queue", integer=True)
+        self.flush_secs = check_positive(flush_secs, "flush_secs")
+        if filename_suffix:
+            check_name_part(filename_suffix, "filename_suffix")
+        self.filename_suffix = filename_suffix
+        self._pipeline = Pipeline(self.max_queue, float(self.flush_secs))
+        self._files: dict[str, EventFile] = {}
+        self._run_dirs: dict[str, str] = {}
+        self._tags: set[str] = set()
+        self._lock = threading.RLock()
+        self._main: EventFile | None = None
+        self._open_main()
+        _live.add(self)
+        self._finalizer = weakref.finalize(self, _shutdown, self._pipeline, self._files)
+
+    # ------------------------------------------------------------------ files and runs
+    def _open_file(self, run: str) -> EventFile:
+        directory = self.log_dir if not run else self._run_dir(run)
+        file = EventFile(directory, self.filename_suffix)
+        self._files[run] = file
+        now = time.time()
+        self._pipeline.put_event(file, events.file_version_event(now))
+        if not run and self.purge_step is not None:
+            self._pipeline.put_event(file, events.file_version_event(now, self.purge_step))
+            self._pipeline.put_event(file, events.session_start_event(now, self.purge_step))
+        return file
+
+    def _open_main(self) -> EventFile:
+        with self._lock:
+            if self._main is None:
+                self._main = self._open_file("")
+            return self._main
+
+    def _run_dir(self, run: str) -> str:
+        directory = self._run_dirs.get(run)
+        if directory is None:
+            directory = self._run_dirs[run] = safe_join(self.log_dir, run, "run")
+        return directory
+
+    def _file(self, run: str) -> EventFile:
+        file = self._files.get(run)
+        if file is None:
+            with self._lock:
+                file = self._files.get(run)
+                if file is None:
+                    if not run:
+                        return self._open_main()
+                    file = self._open_file(run)
+        return file
+
+    def get_logdir(self) -> str:
+        """Return the directory this writer writes its run into."""
+        return self.log_dir
+
+    # ------------------------------------------------------------------ the hot path
+    def add_scalar(
+        self,
+        tag: str,
+        scalar_value: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+        new_style: bool = False,
+        double_precision: bool = False,
+    ) -> None:
+        """Add a scalar: a Python number, a numpy scalar, or a one-element torch/JAX/numpy array.
+
+        By default the value is stored as TensorBoard's legacy ``simple_value`` (float32), as torch
+        does. ``new_style=True`` stores a rank-0 float32 tensor with the ``scalars`` plugin metadata.
+        ``double_precision=True`` is accepted for compatibility but also stores float32: TensorBoard's
+        default (Rust) loader drops float64 scalars, so torch's float64 tensors never show there.
+        GPU tensors are copied without blocking the calling thread.
+        """
+        pipeline = self._pipeline
+        if pipeline.error is not None:
+            pipeline.check()
+        if tag.__class__ is not str or tag not in self._tags:
+            tag = self._check_tag(tag)
+        if global_step is None:
+            step = 0
+        elif global_step.__class__ is int and 0 <= global_step <= MAX_STEP:
+            step = global_step
+        else:
+            step = check_step(global_step)
+        wall = time.time() if walltime is None else check_walltime(walltime)
+        if new_style or double_precision:
+            self._add("scalar", tag, scalar_value, step, wall, {"new_style": True})
+            return
+        if scalar_value.__class__ is not float:
+            scalar_value = _scalar(scalar_value)
+        file = self._main
+        if file is None:
+            file = self._open_main()
+        pipeline.put_scalar(file, tag, scalar_value, step, wall)
+
+    def _check_tag(self, tag: Any) -> str:
+        tag = check_tag(tag)
+        if len(self._tags) > 100_000:
+            self._tags.clear()
+        self._tags.add(tag)
+        return tag
+
+    # ------------------------------------------------------------------ the generic path
+    def add(
+        self,
+        kind: str,
+        tag: str,
+        value: Any,
+        step: int | None = None,
+        walltime: float | None = None,
+        **options: Any,
+    ) -> None:
+        """Add ``value`` as a summary of type ``kind`` (any installed summary type, see ``tbcore plugins``).
+
+        :param kind: the summary type's name, e.g. ``"scalar"``, ``"histogram"``, ``"image"``.
+        :param tag: the series name; ``/`` groups tags in TensorBoard.
+        :param value: the data, converted to numpy by the array adapters unless the type takes raw values.
+        :param step: the global step (an int >= 0; None means 0).
+        :param walltime: seconds since the epoch (None means now).
+        :param options: keyword options of that summary type's encoder.
+        """
+        self._add(kind, tag, value, step, walltime, options)
+
+    def _add(self, kind: str, tag: Any, value: Any, step: Any, walltime: Any, options: dict[str, Any]) -> None:
+        self._pipeline.check()
+        stype = lookup(plugins.summary_types(), kind, plugins.failed_plugins())
+        tag = self._check_tag(tag)
+        step = check_step(step)
+        wall = time.time() if walltime is None else check_walltime(walltime)
+        if stype.adapt_value:
+            value = as_numpy(value, stype.value_name)
+        for name in stype.array_options:
+            if options.get(name) is not None:
+                options[name] = as_numpy(options[name], name)
+        self.write(stype.encode(tag, value, **options), step, wall)
+
+    def write(self, result: Any, step: int | None = None, walltime: float | None = None) -> None:
+        """Write an encoder's result (a ``Summary``, an :class:`Encoded` or a list of them).
+
+        Every path is checked before anything is written; assets are written at once,
+        events are queued for the writer thread.
+        """
+        self._pipeline.check()
+        step = check_step(step)
+        wall = time.time() if walltime is None else check_walltime(walltime)
+        records = normalize(result)
+        plans = [(record, self._plan_assets(record)) for record in records]
+        for record, assets in plans:
+            for path, data in assets:
+                _write_asset(path, data)
+            file = self._file(record.run)
+            for data in _event_records(record, step if record.step is None else record.step, wall):
+                self._pipeline.put_event(file, data)
+
+    def _plan_assets(self, record: Encoded) -> list[tuple[str, Any]]:
+        run_dir = self.log_dir if not record.run else self._run_dir(record.run)
+        return [(safe_join(run_dir, asset.path, "asset path"), asset.data) for asset in record.assets]
+
+    # ------------------------------------------------------------------ integration API
+    @property
+    def file_writer(self) -> FileWriter:
+        """The low-level writer of this run (``add_event``, ``add_summary``), as in torch."""
+        return FileWriter(self)
+
+    def _get_file_writer(self) -> FileWriter:
+        """Return :attr:`file_writer`, reopening the run's event file after ``close()`` (as torch does)."""
+        self._open_main()
+        return FileWriter(self)
+
+    # ------------------------------------------------------------------ lifecycle
+    def flush(self) -> None:
+        """Return once everything added before this call is written to the event files.
+
+        :raises OSError: an earlier write failed (the message names the file).
+        """
+        self._pipeline.check()
+        self._pipeline.sync()
+        self._pipeline.check()
+
+    def close(self) -> None:
+        """Write everything pending, close the event files and stop the writer thread.
+
+        Idempotent. Adding after ``close()`` opens a new event file, as torch does.
+
+        :raises OSError: an earlier write failed; the writer is closed all the same.
+        """
+        with self._lock:
+            _shutdown(self._pipeline, self._files)
+            self._main = None
+            error = self._pipeline.reset_error()
+        if error is not None:
+            raise error
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError(
+            "SummaryWriter cannot be pickled: it owns an open file and a thread. Create a writer in the "
+            "child process instead (e.g. SummaryWriter(log_dir, filename_suffix=f'.rank{rank}'))"
+        )
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.RLock()
+        self._pipeline.after_fork_in_child()
+        for file in self._files.values():
+            file.close()  # the parent's descriptors: the child writes files of its own
+        self._files.clear()
+        self._main = None
+
+
+class FileWriter:
+    """The low-level view of a writer's run that integrations use (``writer.file_writer``)."""
+
+    def __init__(self, writer: Writer) -> None:
+        self._writer = writer
+
+    def get_logdir(self) -> str:
+        """Return the run directory."""
+        return self._writer.log_dir
+
+    def add_event(self, event: Any, step: int | None = None, walltime: float | None = None) -> None:
+        """Write an ``Event`` proto (tbcore's, TensorBoard's or TensorFlow's), setting step and wall time if given."""
+        if not hasattr(event, "SerializeToString"):
+            raise invalid("event", "an Event protocol buffer", event, kind=TypeError)
+        data = event.SerializeToString()
+        parsed = event_pb2.Event.FromString(data)
+        parsed.wall_time = time.time() if walltime is None else check_walltime(walltime)
+        if step is not None:
+            parsed.step = check_step(step, "step")
+        self._writer._pipeline.check()
+        self._writer._pipeline.put_event(self._writer._file(""), parsed.SerializeToString())
+
+    def add_summary(self, summary: Any, global_step: int | None = None, walltime: float | None = None) -> None:
+        """Write a ``Summary`` proto (tbcore's, TensorBoard's or TensorFlow's) as one event."""
+        if not hasattr(summary, "SerializeToString"):
+            raise invalid("summary", "a Summary protocol buffer", summary, kind=TypeError)
+        step = check_step(global_step)
+        wall = time.time() if walltime is None else check_walltime(walltime)
+        self._writer._pipeline.check()
+        data = events.summary_event(summary.SerializeToString(), step, wall)
+        self._writer._pipeline.put_event(self._writer._file(""), data)
+
+    def add_graph(self, graph_def: Any, walltime: float | None = None) -> None:
+        """Write a ``GraphDef`` proto (or its serialized bytes) as the run graph."""
+        data = graph_def if isinstance(graph_def, bytes) else graph_def.SerializeToString()
+        self._writer.write(Encoded(graph_def=data), 0, walltime)
+
+    def flush(self) -> None:
+        """Flush the writer (see :meth:`Writer.flush`)."""
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Close the writer (see :meth:`Writer.close`)."""
+        self._writer.close()
+
+
+def _event_records(record: Encoded, step: int, wall: float) -> Iterable[bytes]:
+    if record.summary is not None:
+        yield events.summary_event(record.summary.SerializeToString(), step, wall)
+    if record.graph_def is not None:
+        yield events.event_bytes(wall_time=wall, step=step, graph_def=record.graph_def)
+    if record.run_metadata is not None:
+        tag, data = record.run_metadata
+        trm = event_pb2.TaggedRunMetadata(tag=tag, run_metadata=data)
+        yield events.event_bytes(wall_time=wall, step=step, tagged_run_metadata=trm)
+
+
+def _write_asset(path: str, data: Any) -> None:
+    """Write an asset file atomically (a temporary file renamed over it)."""
+    if callable(data):
+        try:
+            with open(path, "rb") as existing:
+                current: bytes | None = existing.read()
+        except FileNotFoundError:
+            current = None
+        data = data(current)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        with open(tmp, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _scalar(value: Any) -> Any:
+    """Return a scalar value as a float, or as a deferred device copy for the writer thread."""
+    cls = value.__class__
+    if cls is int or cls is bool:
+        try:
+            return float(value)
+        except OverflowError:
+            return math.copysign(math.inf, value)
+    if isinstance(value, np.generic):
+        if value.dtype.kind not in "fiub":
+            raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)
+        return float(value)
+    if isinstance(value, (str, bytes)) or value is None or isinstance(value, complex):
+        raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        if len(shape) > 1 or math.prod(shape) != 1:
+            raise invalid("scalar_value", _SCALAR_EXPECTED, value)
+        adapter = adapter_for(cls)
+        if adapter.to_numpy_async is not None:
+            try:
+                started = adapter.to_numpy_async(value)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"scalar_value: {exc}") from exc
+            return started if callable(started) else float(np.asarray(started).reshape(-1)[0])
+    array = as_numpy(value, "scalar_value")
+    if array.size != 1 or array.ndim > 1:
+        raise invalid("scalar_value", _SCALAR_EXPECTED, value)
+    if array.dtype.kind not in "fiub":
+        raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)
+    return float(array.reshape(-1)[0])
+
+
+def _shutdown(pipeline: Pipeline, files: dict[str, EventFile]) -> None:
+    """Write what is pending, close every file and stop the thread (finalizer and ``close()``)."""
+    pipeline.sync(close=[file for file in files.values() if not file.closed])
+    files.clear()
+    pipeline.stop()
+
+
+def _after_fork_in_child() -> None:
+    for writer in list(_live):
+        writer._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

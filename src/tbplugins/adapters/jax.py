@@ -1,0 +1,59 @@
+"""The JAX adapter: arrays on any device (sharded ones gathered to the host), bfloat16 kept.
+
+Never imports JAX itself. A tracer (a value inside ``jax.jit``/``grad``/``vmap``) has
+no concrete data: it gets a clear error saying what to do instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import tbcore
+
+_TRACER_MESSAGE = (
+    "cannot log a traced JAX value ({type}) from inside jax.jit/grad/vmap: it has no concrete value there. "
+    "Return the value from the jitted function and log it outside, or log from inside with "
+    "jax.debug.callback(lambda v: writer.add_scalar(tag, v, step), value)"
+)
+
+
+def _check_concrete(value: Any) -> None:
+    core = sys.modules.get("jax.core")
+    tracer = getattr(core, "Tracer", None) if core is not None else None
+    if tracer is not None and isinstance(value, tracer):
+        raise TypeError(_TRACER_MESSAGE.format(type=type(value).__name__))
+    if not getattr(value, "is_fully_addressable", True):
+        raise ValueError(
+            "a JAX array sharded across processes is not fully addressable from this process; gather it first "
+            "(jax.experimental.multihost_utils.process_allgather) or log from the process that holds it"
+        )
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """Return ``value`` copied to the host as a numpy array (bfloat16 stays ml_dtypes.bfloat16)."""
+    _check_concrete(value)
+    return np.asarray(sys.modules["jax"].device_get(value))
+
+
+def to_numpy_async(value: Any) -> Callable[[], np.ndarray]:
+    """Start the device-to-host copy of ``value`` and return a function that waits for it."""
+    _check_concrete(value)
+    if np.issubdtype(np.dtype(value.dtype), np.complexfloating):
+        raise TypeError(f"expected a real-valued array, got dtype {value.dtype}")
+    value.copy_to_host_async()
+    return lambda: np.asarray(value)
+
+
+ADAPTER = tbcore.ArrayAdapter(name="jax", to_numpy=to_numpy, to_numpy_async=to_numpy_async)
+
+
+@tbcore.hookimpl
+def tbcore_array_adapter(cls: type) -> tbcore.ArrayAdapter | None:
+    """Accept ``jax.Array`` (and tracers, which get a clear error)."""
+    if tbcore.lazy_issubclass(cls, "jax", "Array") or tbcore.lazy_issubclass(cls, "jax.core", "Tracer"):
+        return ADAPTER
+    return None

@@ -1,0 +1,38 @@
+"""The fallback adapter: numpy arrays and scalars, Python numbers, (nested) lists, ``__array__``.
+
+Registered ``trylast`` so that every other adapter (torch, JAX, third-party) is asked first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import tbcore
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """Return ``value`` as a numpy array (no copy for arrays)."""
+    if isinstance(value, np.ndarray):
+        return value
+    if value is None:
+        raise TypeError("expected an array-like value, got None")
+    if isinstance(value, (list, tuple)):
+        try:
+            return np.asarray(value)
+        except ValueError as exc:
+            raise ValueError(f"expected a rectangular (nested) list of numbers, got a ragged list ({exc})") from None
+    return np.asarray(value)
+
+
+ADAPTER = tbcore.ArrayAdapter(name="numpy", to_numpy=to_numpy)
+_ACCEPTED = (np.ndarray, np.generic, int, float, bool, complex, list, tuple, str, bytes)
+
+
+@tbcore.hookimpl(trylast=True)
+def tbcore_array_adapter(cls: type) -> tbcore.ArrayAdapter | None:
+    """Accept numpy types, Python numbers, lists and tuples, and anything with ``__array__``."""
+    if issubclass(cls, _ACCEPTED) or hasattr(cls, "__array__") or hasattr(cls, "__array_interface__"):
+        return ADAPTER
+    return None

@@ -1,0 +1,194 @@
+"""Histograms: ``add_histogram`` (from values) and ``add_histogram_raw`` (from bucket counts).
+
+Written as TensorBoard's legacy ``HistogramProto``, which both loaders read and which
+also feeds the Distributions dashboard. ``bins='tensorflow'`` uses torch's exponential
+edges (±1e-12·1.1^i, 1549 edges) and its trimming of empty buckets; any other ``bins``
+is handed to ``numpy.histogram``.
+
+NaN and ±inf values are data: they are counted in ``num`` and included in ``sum`` and
+``sum_squares``, but have no bucket, and ``min``/``max`` are those of the finite values.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from typing import Any
+
+import numpy as np
+
+import tbcore
+from tbcore.proto import summary_pb2
+
+PLUGIN_NAME = "histograms"
+PROTO_VERSION = 0
+
+
+@functools.cache
+def tensorflow_edges() -> np.ndarray:
+    """Return torch's ``bins='tensorflow'`` edges: -big..-1e-12, 0, 1e-12..big with ratio 1.1."""
+    positive = []
+    edge = 1e-12
+    while edge < 1e20:
+        positive.append(edge)
+        edge *= 1.1
+    pos = np.array(positive, dtype=np.float64)
+    edges = np.concatenate([-pos[::-1], [0.0], pos])
+    edges.flags.writeable = False
+    return edges
+
+
+def _counts_on_edges(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Return numpy.histogram's counts of ``values`` on sorted ``edges`` (last bin closed on the right)."""
+    index = np.searchsorted(edges, values, side="right") - 1
+    index[values == edges[-1]] = len(edges) - 2
+    inside = (index >= 0) & (index < len(edges) - 1)
+    return np.bincount(index[inside], minlength=len(edges) - 1).astype(np.float64)
+
+
+def _merge_bins(counts: np.ndarray, limits: np.ndarray, max_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Merge groups of adjacent bins so that there are at most about ``max_bins`` (torch's rule)."""
+    group = len(counts) // max_bins
+    remainder = len(counts) % group
+    if remainder:
+        counts = np.concatenate([counts, np.zeros(group - remainder)])
+    merged = counts.reshape(-1, group).sum(axis=1)
+    merged_limits = np.empty(merged.size + 1, dtype=limits.dtype)
+    merged_limits[:-1] = limits[:-1:group][: merged.size]
+    merged_limits[-1] = limits[-1]
+    return merged, merged_limits
+
+
+def _trim(counts: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the support of the histogram plus one empty bucket on the left (TensorBoard stores right edges)."""
+    nonzero = np.flatnonzero(counts)
+    if nonzero.size == 0:
+        return np.zeros(1), limits[-1:]
+    start, end = int(nonzero[0]), int(nonzero[-1]) + 1
+    kept = counts[start - 1 : end] if start > 0 else np.concatenate([[0.0], counts[:end]])
+    return kept, limits[start : end + 1]
+
+
+def histogram_proto(values: np.ndarray, bins: Any = "tensorflow", max_bins: int | None = None) -> summary_pb2.HistogramProto:
+    """Return the ``HistogramProto`` of ``values`` (any shape, flattened)."""
+    flat = values.reshape(-1).astype(np.float64, copy=False)
+    finite = flat[np.isfinite(flat)] if not np.isfinite(flat).all() else flat
+    if isinstance(bins, str) and bins == "tensorflow":
+        counts = _counts_on_edges(finite, tensorflow_edges())
+        limits = tensorflow_edges()
+    elif finite.size:
+        counts, limits = np.histogram(finite, bins=bins)
+        counts = counts.astype(np.float64)
+    else:
+        counts, limits = np.zeros(1), np.zeros(2)
+    if max_bins is not None and len(counts) > max_bins:
+        counts, limits = _merge_bins(counts, limits, max_bins)
+    counts, limits = _trim(counts, limits)
+    return summary_pb2.HistogramProto(
+        min=float(finite.min()) if finite.size else 0.0,
+        max=float(finite.max()) if finite.size else 0.0,
+        num=float(flat.size),
+        sum=float(flat.sum()),
+        sum_squares=float(flat.dot(flat)),
+        bucket_limit=limits.tolist(),
+        bucket=counts.tolist(),
+    )
+
+
+def _check_bins(bins: Any) -> Any:
+    if isinstance(bins, str):
+        allowed = ("tensorflow", "auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")
+        if bins not in allowed:
+            raise tbcore.invalid("bins", f"one of {', '.join(repr(a) for a in allowed)}, an int or edges", bins)
+        return bins
+    if isinstance(bins, numbers.Integral) and not isinstance(bins, bool):
+        if bins < 1:
+            raise tbcore.invalid("bins", "an int >= 1", bins)
+        return int(bins)
+    edges = tbcore.as_numpy(bins, "bins")
+    if edges.ndim != 1 or edges.size < 2 or edges.dtype.kind not in "fiu" or np.any(np.diff(edges) < 0):
+        raise tbcore.invalid("bins", "a 1-d increasing array of at least 2 edges", bins)
+    return edges
+
+
+def encode(tag: str, values: np.ndarray, *, bins: Any = "tensorflow", max_bins: int | None = None) -> summary_pb2.Summary:
+    """Return a histogram summary of ``values`` (a non-empty real array)."""
+    if values.dtype.kind not in "fiub":
+        raise tbcore.invalid("values", "a real-valued array", values, kind=TypeError)
+    if values.size == 0:
+        raise tbcore.invalid("values", "a non-empty array", values)
+    bins = _check_bins(bins)
+    if max_bins is not None:
+        max_bins = tbcore.check_positive(max_bins, "max_bins", integer=True)
+    histo = histogram_proto(values, bins, max_bins)
+    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, histo=histo)])
+
+
+def _number(value: Any, argument: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.generic)):
+        raise tbcore.invalid(argument, "a real number", value, kind=TypeError)
+    return float(value)
+
+
+def encode_raw(
+    tag: str,
+    bucket_counts: np.ndarray,
+    *,
+    min: Any,  # noqa: A002 - torch's argument names
+    max: Any,  # noqa: A002
+    num: Any,
+    sum: Any,  # noqa: A002
+    sum_squares: Any,
+    bucket_limits: np.ndarray,
+) -> summary_pb2.Summary:
+    """Return a histogram summary from precomputed statistics; ``bucket_limits`` are right edges."""
+    low, high = _number(min, "min"), _number(max, "max")
+    count = _number(num, "num")
+    limits = bucket_limits
+    for name, array in (("bucket_limits", limits), ("bucket_counts", bucket_counts)):
+        if array.ndim != 1 or array.size == 0 or array.dtype.kind not in "fiu":
+            raise tbcore.invalid(name, "a non-empty 1-d array of numbers", array)
+    if limits.size != bucket_counts.size:
+        raise ValueError(
+            f"bucket_counts: expected as many counts as bucket_limits ({limits.size}), got {bucket_counts.size}"
+        )
+    if np.any(np.diff(limits) < 0):
+        raise tbcore.invalid("bucket_limits", "non-decreasing right edges", limits)
+    if np.any(bucket_counts < 0):
+        raise tbcore.invalid("bucket_counts", "counts >= 0", bucket_counts)
+    if low > high:
+        raise ValueError(f"min: expected min <= max, got min={low} and max={high}")
+    if count < 0:
+        raise tbcore.invalid("num", "a count >= 0", num)
+    histo = summary_pb2.HistogramProto(
+        min=low,
+        max=high,
+        num=count,
+        sum=_number(sum, "sum"),
+        sum_squares=_number(sum_squares, "sum_squares"),
+        bucket_limit=limits.astype(np.float64).tolist(),
+        bucket=bucket_counts.astype(np.float64).tolist(),
+    )
+    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, histo=histo)])
+
+
+@tbcore.hookimpl
+def tbcore_summary_types() -> list[tbcore.SummaryType]:
+    """Provide ``histogram`` and ``histogram_raw``."""
+    return [
+        tbcore.SummaryType(
+            name="histogram",
+            plugin_name=PLUGIN_NAME,
+            encode=encode,
+            description="distribution of values per step (add_histogram)",
+            value_name="values",
+        ),
+        tbcore.SummaryType(
+            name="histogram_raw",
+            plugin_name=PLUGIN_NAME,
+            encode=encode_raw,
+            description="histogram from precomputed buckets (add_histogram_raw)",
+            array_options=frozenset({"bucket_limits"}),
+            value_name="bucket_counts",
+        ),
+    ]

@@ -1,0 +1,91 @@
+"""Scalars: ``add_scalar`` (one value) and ``add_scalars`` (one sub-run per key, as torch does).
+
+The legacy ``simple_value`` form is written by default; ``new_style`` writes a rank-0
+float32 tensor with the ``scalars`` plugin metadata. Both show in both TensorBoard
+loaders. (torch's ``double_precision`` float64 tensors are dropped by the default Rust
+loader, so tbcore writes float32 for them too; see docs/migration.md.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+import tbcore
+from tbcore.proto import summary_pb2
+
+PLUGIN_NAME = "scalars"
+PROTO_VERSION = 0
+
+_EXPECTED = "a real number, or an array holding exactly one real number (0-d or shape (1,))"
+
+
+def to_float(value: Any, argument: str = "scalar_value") -> float:
+    """Return ``value`` (a number or an array with one real element) as a float."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise tbcore.invalid(argument, _EXPECTED, value, kind=TypeError)
+    array = tbcore.as_numpy(value, argument)
+    if array.dtype.kind not in "fiub":
+        raise tbcore.invalid(argument, _EXPECTED, value, kind=TypeError)
+    if array.size != 1 or array.ndim > 1:
+        raise tbcore.invalid(argument, _EXPECTED, value)
+    return float(array.reshape(-1)[0])
+
+
+def metadata(display_name: str = "", description: str = "") -> summary_pb2.SummaryMetadata:
+    """Return the ``scalars`` plugin metadata (empty content: ``ScalarPluginData{version: 0}``)."""
+    return tbcore.summary_metadata(PLUGIN_NAME, b"", display_name=display_name, description=description)
+
+
+def encode(tag: str, scalar_value: Any, *, new_style: bool = False) -> summary_pb2.Summary:
+    """Return a scalar summary: legacy ``simple_value``, or a rank-0 float32 tensor if ``new_style``."""
+    value = to_float(scalar_value)
+    if not new_style:
+        return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)])
+    return tbcore.tensor_summary(tag, np.float32(value), plugin_name=PLUGIN_NAME)
+
+
+def run_name(main_tag: str, key: str) -> str:
+    """Return torch's sub-run name for ``add_scalars``: ``<main_tag with / as _>_<key>``."""
+    return f"{main_tag.replace('/', '_')}_{key}"
+
+
+def encode_many(tag: str, tag_scalar_dict: Any) -> list[tbcore.Encoded]:
+    """Return one scalar per key of ``tag_scalar_dict``, each in the sub-run :func:`run_name` with tag ``tag``."""
+    if not isinstance(tag_scalar_dict, Mapping):
+        raise tbcore.invalid("tag_scalar_dict", "a dict of {str: number}", tag_scalar_dict, kind=TypeError)
+    if not tag_scalar_dict:
+        raise tbcore.invalid("tag_scalar_dict", "a non-empty dict of {str: number}", tag_scalar_dict)
+    records = []
+    for key, value in tag_scalar_dict.items():
+        if not isinstance(key, str) or not key:
+            raise tbcore.invalid("tag_scalar_dict key", "a non-empty str", key, kind=TypeError)
+        number = to_float(value, f"tag_scalar_dict[{key!r}]")
+        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=number)])
+        records.append(tbcore.Encoded(summary=summary, run=run_name(tag, key)))
+    return records
+
+
+@tbcore.hookimpl
+def tbcore_summary_types() -> list[tbcore.SummaryType]:
+    """Provide ``scalar`` and ``scalars``."""
+    return [
+        tbcore.SummaryType(
+            name="scalar",
+            plugin_name=PLUGIN_NAME,
+            encode=encode,
+            description="one number per step (add_scalar)",
+            adapt_value=False,
+            value_name="scalar_value",
+        ),
+        tbcore.SummaryType(
+            name="scalars",
+            plugin_name=PLUGIN_NAME,
+            encode=encode_many,
+            description="several numbers per step, one sub-run per key (add_scalars)",
+            adapt_value=False,
+            value_name="tag_scalar_dict",
+        ),
+    ]

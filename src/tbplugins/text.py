@@ -1,0 +1,50 @@
+"""Text: Markdown shown by TensorBoard's Text dashboard (``add_text``).
+
+The tag is ``<tag>/text_summary`` as torch writes it. Unlike torch, the string is a
+rank-0 tensor, which TensorBoard renders as a Markdown block; torch's shape ``[1]``
+renders as a one-cell table (docs/migration.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import tbcore
+from tbcore.proto import summary_pb2
+
+PLUGIN_NAME = "text"
+PROTO_VERSION = 0
+
+
+def metadata() -> summary_pb2.SummaryMetadata:
+    """Return the ``text`` plugin metadata (empty content: ``TextPluginData{version: 0}``)."""
+    return tbcore.summary_metadata(PLUGIN_NAME, b"")
+
+
+def encode(tag: str, text_string: Any) -> summary_pb2.Summary:
+    """Return a text summary of ``text_string`` (a str) under ``<tag>/text_summary``."""
+    if isinstance(text_string, bytes):
+        try:
+            text_string = text_string.decode("utf-8")
+        except UnicodeDecodeError:
+            raise tbcore.invalid("text_string", "a str (or UTF-8 bytes)", text_string) from None
+    if not isinstance(text_string, str):
+        raise tbcore.invalid("text_string", "a str", text_string, kind=TypeError)
+    return tbcore.tensor_summary(f"{tag}/text_summary", np.array(text_string, dtype=object), plugin_name=PLUGIN_NAME)
+
+
+@tbcore.hookimpl
+def tbcore_summary_types() -> list[tbcore.SummaryType]:
+    """Provide ``text``."""
+    return [
+        tbcore.SummaryType(
+            name="text",
+            plugin_name=PLUGIN_NAME,
+            encode=encode,
+            description="Markdown text (add_text)",
+            adapt_value=False,
+            value_name="text_string",
+        )
+    ]
