@@ -58,6 +58,8 @@ def iter_records(path: str | os.PathLike[str], *, check_crc: bool = True) -> Ite
                 raise CorruptRecordError(path, offset, "length CRC mismatch")
             if length > MAX_RECORD_BYTES:
                 raise CorruptRecordError(path, offset, f"declared length {length} is larger than {MAX_RECORD_BYTES}")
+            if offset + 16 + length > os.fstat(file.fileno()).st_size:
+                return  # truncated (or still being written): never read (allocate) more than the file holds
             data = file.read(length)
             footer = file.read(4)
             if len(data) < length or len(footer) < 4:
