@@ -152,7 +152,13 @@ class Pipeline:
             self._queue_full()
 
     def put_event(self, file: EventFile, data: bytes) -> None:
-        """Queue a serialized Event; waits while too many bytes are pending."""
+        """Queue a serialized Event; waits while too many bytes are pending.
+
+        Starts the thread if needed: every event file begins with an event, so the
+        ``flush_secs`` timer runs as soon as a file has something to write.
+        """
+        if self._thread is None:
+            self._start()
         size = len(data)
         if size > 4096:
             with self._bytes_lock:

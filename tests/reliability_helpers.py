@@ -1,0 +1,57 @@
+"""Helpers shared by the reliability tests: child Python processes and strict read-back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Any
+
+from tbcore.reader import iter_records, list_runs
+from tbcore.testing import tensorboard_accumulator
+
+CHILD_TIMEOUT = 120
+
+
+def python(code: str, *args: Any, wait: bool = True, **popen: Any) -> Any:
+    """Run ``code`` (dedented) in a fresh interpreter with ``args`` as sys.argv[1:].
+
+    With ``wait`` return the CompletedProcess (text output), else the Popen (stdout piped).
+    """
+    command = [sys.executable, "-c", textwrap.dedent(code), *map(str, args)]
+    if wait:
+        return subprocess.run(command, capture_output=True, text=True, timeout=CHILD_TIMEOUT, **popen)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def assert_whole_records(path: str | os.PathLike[str]) -> int:
+    """Check that a file is a sequence of whole, CRC-valid records (a torn tail is allowed); return the count."""
+    return sum(1 for _ in iter_records(path))
+
+
+def scalar_points(run_dir: str | os.PathLike[str], tag: str) -> list[tuple[int, float]]:
+    """Return ``(step, value)`` of ``tag`` in one run as TensorBoard's own loader reads it."""
+    acc = tensorboard_accumulator(run_dir)
+    if tag not in acc.Tags().get("tensors", []):
+        return []
+    return [(p.step, float(p.tensor_proto.float_val[0])) for p in acc.Tensors(tag)]
+
+
+def all_files_intact(logdir: str | os.PathLike[str]) -> list[str]:
+    """Check every event file under ``logdir`` with the strict reader; return their paths."""
+    paths = [path for files in list_runs(logdir).values() for path in files]
+    for path in paths:
+        assert_whole_records(path)
+    return paths
+
+
+def wait_for(predicate: Any, timeout: float = 60.0, interval: float = 0.05) -> bool:
+    """Poll ``predicate()`` until it is true or ``timeout`` passes; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return bool(value)
+        time.sleep(interval)
