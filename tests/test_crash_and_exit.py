@@ -8,14 +8,15 @@ import signal
 import struct
 
 import pytest
-from reliability_helpers import all_files_intact, python, scalar_points, wait_for
 
+from reliability_helpers import all_files_intact, python, scalar_points, wait_for
 from tbcore.event_file import MIN_BACKLOG
 
 WRITER_LOOP = """
 import mmap, os, struct, sys, time
 from tbcore import SummaryWriter
-logdir, counter, max_queue, flush_secs, pause = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+logdir, counter = sys.argv[1], sys.argv[2]
+max_queue, flush_secs, pause = int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
 shared = mmap.mmap(os.open(counter, os.O_RDWR), 8)
 writer = SummaryWriter(logdir, max_queue=max_queue, flush_secs=flush_secs)
 print("ready", flush=True)

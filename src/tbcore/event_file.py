@@ -246,11 +246,13 @@ class Pipeline:
             self._wakeup.wait(self.flush_secs)
             self._wakeup.clear()
             self._signalled = False
-            try:
-                self._drain()
-            except Exception as exc:  # noqa: BLE001 - kept and raised to the caller, the thread goes on
-                if self.error is None:
-                    self.error = exc
+            while True:
+                try:
+                    self._drain()
+                    break
+                except Exception as exc:  # noqa: BLE001 - kept and raised to the caller; drain the rest
+                    if self.error is None:
+                        self.error = exc
             if self._stopping and not self._items:
                 return
 
