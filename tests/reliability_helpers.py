@@ -31,12 +31,18 @@ def assert_whole_records(path: str | os.PathLike[str]) -> int:
     return sum(1 for _ in iter_records(path))
 
 
+def all_scalar_points(run_dir: str | os.PathLike[str]) -> dict[str, list[tuple[int, float]]]:
+    """Return ``{tag: [(step, value), ...]}`` of one run as TensorBoard's own loader reads it (loaded once)."""
+    acc = tensorboard_accumulator(run_dir)
+    return {
+        tag: [(p.step, float(p.tensor_proto.float_val[0])) for p in acc.Tensors(tag)]
+        for tag in acc.Tags().get("tensors", [])
+    }
+
+
 def scalar_points(run_dir: str | os.PathLike[str], tag: str) -> list[tuple[int, float]]:
     """Return ``(step, value)`` of ``tag`` in one run as TensorBoard's own loader reads it."""
-    acc = tensorboard_accumulator(run_dir)
-    if tag not in acc.Tags().get("tensors", []):
-        return []
-    return [(p.step, float(p.tensor_proto.float_val[0])) for p in acc.Tensors(tag)]
+    return all_scalar_points(run_dir).get(tag, [])
 
 
 def all_files_intact(logdir: str | os.PathLike[str]) -> list[str]:
