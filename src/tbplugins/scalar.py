@@ -62,6 +62,8 @@ def encode_many(tag: str, tag_scalar_dict: Any) -> list[tbcore.Encoded]:
     for key, value in tag_scalar_dict.items():
         if not isinstance(key, str) or not key:
             raise tbcore.invalid("tag_scalar_dict key", "a non-empty str", key, kind=TypeError)
+        if "\x00" in key or "\\" in key or any(part in ("", ".", "..") for part in run_name(tag, key).split("/")):
+            raise tbcore.invalid("tag_scalar_dict key", "a sub-run name without NUL, '\\' or '..' parts", key)
         number = to_float(value, f"tag_scalar_dict[{key!r}]")
         summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=number)])
         records.append(tbcore.Encoded(summary=summary, run=run_name(tag, key)))
