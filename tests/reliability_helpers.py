@@ -37,6 +37,7 @@ def all_scalar_points(run_dir: str | os.PathLike[str]) -> dict[str, list[tuple[i
     return {
         tag: [(p.step, float(p.tensor_proto.float_val[0])) for p in acc.Tensors(tag)]
         for tag in acc.Tags().get("tensors", [])
+        if acc.SummaryMetadata(tag).plugin_data.plugin_name == "scalars"
     }
 
 
