@@ -9,8 +9,9 @@ import textwrap
 import time
 from typing import Any
 
-from tbcore.reader import iter_records, list_runs
+from tbcore.reader import list_runs
 from tbcore.testing import tensorboard_accumulator
+from tbcore.verify import verify_file
 
 CHILD_TIMEOUT = 120
 
@@ -26,9 +27,6 @@ def python(code: str, *args: Any, wait: bool = True, **popen: Any) -> Any:
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
-def assert_whole_records(path: str | os.PathLike[str]) -> int:
-    """Check that a file is a sequence of whole, CRC-valid records (a torn tail is allowed); return the count."""
-    return sum(1 for _ in iter_records(path))
 
 
 def all_scalar_points(run_dir: str | os.PathLike[str]) -> dict[str, list[tuple[int, float]]]:
@@ -46,11 +44,15 @@ def scalar_points(run_dir: str | os.PathLike[str], tag: str) -> list[tuple[int, 
     return all_scalar_points(run_dir).get(tag, [])
 
 
-def all_files_intact(logdir: str | os.PathLike[str]) -> list[str]:
-    """Check every event file under ``logdir`` with the strict reader; return their paths."""
+def all_files_intact(logdir: str | os.PathLike[str], *, torn_tail: bool = False) -> list[str]:
+    """Check that every event file under ``logdir`` is whole, valid records (``torn_tail``: but a cut last one).
+
+    Returns their paths.
+    """
     paths = [path for files in list_runs(logdir).values() for path in files]
     for path in paths:
-        assert_whole_records(path)
+        report = verify_file(path)
+        assert report.ok or (torn_tail and report.problem.startswith("truncated record")), report
     return paths
 
 

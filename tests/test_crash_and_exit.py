@@ -42,7 +42,7 @@ def _kill_trial(tmp_path, trial: int, max_queue: int, pause: float) -> int:
         child.kill()
         child.communicate(timeout=30)
     accepted = struct.unpack("<q", counter.read_bytes())[0]
-    all_files_intact(logdir)
+    all_files_intact(logdir, torn_tail=True)
     points = scalar_points(logdir, "loss")
     assert points == [(step, float(step)) for step in range(len(points))], "a gap or a wrong value"
     return accepted - len(points)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from tbcore import SummaryWriter
 from tbcore.reader import CorruptRecordError, iter_events, iter_records
 from tbcore.record import frame, masked_crc32c
+from tbcore.verify import FileReport, verify_file
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +164,32 @@ def test_fuzz_with_atheris(tmp_path):
     result = subprocess.run([sys.executable, "-c", ATHERIS], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Done 10000 runs" in result.stderr
+
+
+def test_verify_file_reports_a_torn_tail_and_corruption_with_offsets(tmp_path, good_file):
+    """verify_file: intact, cut (with the offset of the torn record) and corrupt files, never raising."""
+    offsets = _record_offsets(good_file)
+    path = tmp_path / "events.out.tfevents.verify"
+    path.write_bytes(good_file)
+    assert verify_file(path) == FileReport(str(path), len(offsets))
+    path.write_bytes(good_file[: offsets[3] + 5])
+    report = verify_file(path)
+    assert not report.ok and report.records == 3 and report.problem_offset == offsets[3]
+    assert report.problem.startswith("truncated record")
+    damaged = bytearray(good_file)
+    damaged[offsets[1] + 14] ^= 1
+    path.write_bytes(bytes(damaged))
+    assert verify_file(path) == FileReport(str(path), 1, offsets[1], "data CRC mismatch")
+    path.write_bytes(frame(b"ok") + frame(b"\xff\xff\xff\xff not an event"))
+    assert verify_file(path) == FileReport(str(path), 0, 0, "not an Event proto")
+    path.write_bytes(b"")
+    assert verify_file(path).ok
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=2048))
+def test_fuzz_verify_file_never_raises(tmp_path, data):
+    path = tmp_path / "events.out.tfevents.fuzz"
+    path.write_bytes(data)
+    report = verify_file(path)
+    assert report.ok or report.problem_offset is not None
