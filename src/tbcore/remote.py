@@ -83,7 +83,7 @@ class FsspecStorage:
         """Return ``(log_dir, storage)`` for a log directory URL and fsspec ``options``."""
         url = url.rstrip("/")
         fs, path = fsspec.core.url_to_fs(url, **options)
-        return url, cls(fs, url, path.rstrip("/"))
+        return url, cls(fs, url, path.rstrip("/"), SEGMENT_BYTES)
 
     def fs_path(self, url: str) -> str:
         """Return the filesystem's own path for a URL under the log directory."""
