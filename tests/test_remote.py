@@ -27,8 +27,13 @@ def memfs():
 
 
 @pytest.fixture
-def fast_retries(monkeypatch):
+def uploads(memfs, monkeypatch):
+    """Counts the in-memory store's uploads; ``uploads.fail_next`` makes the next ones fail (no backoff)."""
+    fs, _ = memfs
     monkeypatch.setattr(remote, "BACKOFF_SECS", 0.001)
+    counter = UploadCounter(fs.pipe_file)
+    monkeypatch.setattr(fs, "pipe_file", counter)
+    return counter
 
 
 def _steps(acc, tag):
@@ -105,12 +110,10 @@ def test_many_segments_read_by_the_rust_data_server(memfs, tmp_path, monkeypatch
     assert [point[1] for point in data] == list(range(200))
 
 
-def test_bytes_uploaded_per_flush_stay_bounded_over_a_long_run(memfs, monkeypatch):
+def test_bytes_uploaded_per_flush_stay_bounded_over_a_long_run(memfs, monkeypatch, uploads):
     fs, root = memfs
     segment_bytes = 16 * 1024
     monkeypatch.setattr(remote, "SEGMENT_BYTES", segment_bytes)
-    counter = UploadCounter(fs.pipe_file)
-    monkeypatch.setattr(fs, "pipe_file", counter)
     flushes, per_flush = 500, 20
     with SummaryWriter(f"memory://{root}/run", max_queue=1000) as writer:
         for flush in range(flushes):
@@ -119,13 +122,13 @@ def test_bytes_uploaded_per_flush_stay_bounded_over_a_long_run(memfs, monkeypatc
             writer.flush()
     stored = sum(fs.size(path) for path in fs.find(f"{root}/run"))
     flush_bytes = stored / flushes
-    assert len(counter.sizes) == flushes
+    assert len(uploads.sizes) == flushes
     # each upload is at most one segment plus what the flush added: never the whole run
-    assert max(counter.sizes) <= segment_bytes + 2 * flush_bytes
+    assert max(uploads.sizes) <= segment_bytes + 2 * flush_bytes
     assert stored > 20 * segment_bytes
     # over the run: about segment_bytes / (2 * flush_bytes) times the data, instead of flushes / 2 times
-    assert sum(counter.sizes) <= stored * (segment_bytes / (2 * flush_bytes) + 2)
-    assert sum(counter.sizes) < stored * flushes / 20
+    assert sum(uploads.sizes) <= stored * (segment_bytes / (2 * flush_bytes) + 2)
+    assert sum(uploads.sizes) < stored * flushes / 20
 
 
 def test_uploads_without_flush_after_flush_secs(memfs):
@@ -149,25 +152,21 @@ def test_close_uploads_what_is_pending(memfs, tmp_path):
     assert _steps(tensorboard_accumulator(tmp_path), "x") == [7]
 
 
-def test_transient_failures_are_retried(memfs, tmp_path, monkeypatch, fast_retries):
+def test_transient_failures_are_retried(memfs, tmp_path, uploads):
     fs, root = memfs
-    counter = UploadCounter(fs.pipe_file)
-    counter.fail_next = [ConnectionError("reset by peer"), TimeoutError("slow")]
-    monkeypatch.setattr(fs, "pipe_file", counter)
+    uploads.fail_next = [ConnectionError("reset by peer"), TimeoutError("slow")]
     with SummaryWriter(f"memory://{root}/run") as writer:
         writer.add_scalar("x", 1.0, 1)
         writer.flush()
-    assert not counter.fail_next
+    assert not uploads.fail_next
     download(fs, f"{root}/run", tmp_path)
     assert _steps(tensorboard_accumulator(tmp_path), "x") == [1]
 
 
 @pytest.mark.parametrize("error", [PermissionError("InvalidAccessKeyId"), FileNotFoundError("NoSuchBucket")])
-def test_permanent_failure_is_raised_at_flush_and_close(memfs, tmp_path, monkeypatch, fast_retries, error):
+def test_permanent_failure_is_raised_at_flush_and_close(memfs, tmp_path, uploads, error):
     fs, root = memfs
-    counter = UploadCounter(fs.pipe_file)
-    counter.fail_next = [error] * 2
-    monkeypatch.setattr(fs, "pipe_file", counter)
+    uploads.fail_next = [error] * 2
     writer = SummaryWriter(f"memory://{root}/run")
     writer.add_scalar("x", 1.0, 1)
     with pytest.raises(type(error), match=r"tbcore could not upload memory://.*tfevents.*\(1 try\)"):
@@ -182,11 +181,9 @@ def test_permanent_failure_is_raised_at_flush_and_close(memfs, tmp_path, monkeyp
     assert _steps(tensorboard_accumulator(tmp_path), "x") == [2]
 
 
-def test_failure_after_all_retries_is_raised_at_the_next_call(memfs, tmp_path, monkeypatch, fast_retries):
+def test_failure_after_all_retries_is_raised_at_the_next_call(memfs, tmp_path, monkeypatch, uploads):
     fs, root = memfs
-    counter = UploadCounter(fs.pipe_file)
-    counter.fail_next = [ConnectionError("down")] * remote.TRIES
-    monkeypatch.setattr(fs, "pipe_file", counter)
+    uploads.fail_next = [ConnectionError("down")] * remote.TRIES
     monkeypatch.setattr(remote, "SEGMENT_BYTES", 64)  # the writer thread uploads at once
     writer = SummaryWriter(f"memory://{root}/run", max_queue=1)
     writer.add_scalar("x", 1.0, 1)

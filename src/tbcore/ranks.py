@@ -28,6 +28,7 @@ from tbcore.errors import invalid
 __all__ = ["RANK_ENV_VARS", "deactivate", "process_rank", "writing_rank"]
 
 RANK_ENV_VARS = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK")
+_INACTIVE: dict[type, type] = {}
 
 
 def process_rank() -> int:
@@ -92,13 +93,15 @@ def deactivate(writer: Any) -> None:
     writer.__class__ = inactive_class(type(writer))
 
 
-@functools.cache
 def inactive_class(cls: type) -> type:
     """Return a subclass of ``cls`` whose public methods do nothing (``get_logdir`` still answers).
 
     ``file_writer`` and ``_get_file_writer()`` return an inactive file writer, so integrations
     that write through it do nothing too.
     """
+    made = _INACTIVE.get(cls)
+    if made is not None:
+        return made
     namespace: dict[str, Any] = {"__doc__": f"{cls.__name__} of a process that does not write (see tbcore.ranks)."}
     for name in dir(cls):
         if name.startswith("_") or name == "get_logdir":
@@ -110,7 +113,8 @@ def inactive_class(cls: type) -> type:
             namespace[name] = _ignore_calls(attr)
     if hasattr(cls, "_get_file_writer"):
         namespace["_get_file_writer"] = _inactive_file_writer
-    return type(f"Inactive{cls.__name__}", (cls,), namespace)
+    made = _INACTIVE[cls] = type(f"Inactive{cls.__name__}", (cls,), namespace)
+    return made
 
 
 def _ignore_calls(method: Any) -> Any:

@@ -51,8 +51,19 @@ class SegmentedEventFile(EventFile):
     :param report: called with an upload error met outside a caller's ``write``/``flush`` (timer, close).
     """
 
-    __slots__ = ("_store", "_base", "_suffix", "_index", "_uploaded", "_pending", "_lock", "_timer")
-    __slots__ += ("_flush_secs", "_report", "_pid")
+    __slots__ = (
+        "_store",
+        "_base",
+        "_suffix",
+        "_index",
+        "_uploaded",
+        "_pending",
+        "_lock",
+        "_timer",
+        "_flush_secs",
+        "_report",
+        "_pid",
+    )
 
     def __init__(
         self,
@@ -108,22 +119,20 @@ class SegmentedEventFile(EventFile):
             self._pending = []
             return
         with self._lock:
-            try:
-                self._upload_locked()
-            except OSError as exc:
-                self.error = exc
-                self._report(exc)
+            self._upload_and_report()
 
     def _on_timer(self) -> None:
         with self._lock:
             self._timer = None
-            if self.closed:
-                return
-            try:
-                self._upload_locked()
-            except OSError as exc:
-                self.error = exc
-                self._report(exc)
+            if not self.closed:
+                self._upload_and_report()
+
+    def _upload_and_report(self) -> None:
+        try:
+            self._upload_locked()
+        except OSError as exc:
+            self.error = exc
+            self._report(exc)
 
     def _upload_locked(self) -> None:
         if self._timer is not None:
