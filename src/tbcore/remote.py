@@ -13,7 +13,10 @@ an :class:`OSError` naming the object.
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,7 +35,8 @@ T = TypeVar("T")
 TRIES = 5  #: attempts per store operation before a transient failure is reported
 BACKOFF_SECS = 0.25  #: wait before the second attempt; doubles after each failure
 MAX_BACKOFF_SECS = 8.0
-SEGMENT_BYTES = 4 * 1024 * 1024  #: an event-file segment is closed and a new one started past this size
+SEGMENT_BYTES = 4 * 1024 * 1024  #: an event-file segment is final, and a new one started, past this size
+REWRITE_FACTOR = 8  #: ... or once re-uploading it has cost this many times its size
 #: Failures that another attempt cannot fix: bad credentials, a missing bucket, a bad path.
 PERMANENT = (PermissionError, FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError, TypeError)
 #: Object stores have no directories to create (and s3fs's makedirs would create a missing bucket).
@@ -70,11 +74,19 @@ def _as_os_error(exc: BaseException, path: str, action: str, attempts: int) -> O
 class FsspecStorage:
     """A log directory on an fsspec filesystem; paths handed around are URLs under ``root``."""
 
-    def __init__(self, fs: Any, root_url: str, root_path: str, segment_bytes: int = SEGMENT_BYTES) -> None:
+    def __init__(
+        self,
+        fs: Any,
+        root_url: str,
+        root_path: str,
+        segment_bytes: int = SEGMENT_BYTES,
+        rewrite_factor: int = REWRITE_FACTOR,
+    ) -> None:
         self.fs = fs
         self.root_url = root_url
         self.root_path = root_path
         self.segment_bytes = segment_bytes
+        self.rewrite_factor = rewrite_factor
         protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
         self.makes_dirs = not OBJECT_STORES.intersection(protocols)
 
@@ -83,7 +95,8 @@ class FsspecStorage:
         """Return ``(log_dir, storage)`` for a log directory URL and fsspec ``options``."""
         url = url.rstrip("/")
         fs, path = fsspec.core.url_to_fs(url, **options)
-        return url, cls(fs, url, path.rstrip("/"), SEGMENT_BYTES)
+        _register_exit_hook()
+        return url, cls(fs, url, path.rstrip("/"), SEGMENT_BYTES, REWRITE_FACTOR)
 
     def fs_path(self, url: str) -> str:
         """Return the filesystem's own path for a URL under the log directory."""
@@ -138,3 +151,29 @@ class FsspecStorage:
         for file in files:
             if isinstance(file, SegmentedEventFile):
                 file.upload()
+
+
+_exit_hook: list[bool] = []
+
+
+def _register_exit_hook() -> None:
+    """Close writers with remote log dirs at exit, while fsspec's event loop can still use threads.
+
+    ``weakref.finalize`` (which closes local writers) runs after ``concurrent.futures`` has shut
+    its executors down, and an upload started then never finishes. Threading's exit hooks run
+    before that (``concurrent.futures`` registers its own the same way; later hooks run first).
+    """
+    if not _exit_hook:
+        _exit_hook.append(True)
+        getattr(threading, "_register_atexit", atexit.register)(_close_remote_writers)
+
+
+def _close_remote_writers() -> None:
+    from tbcore.writer import _live
+
+    for writer in list(_live):
+        if isinstance(getattr(writer, "_storage", None), FsspecStorage):
+            try:
+                writer.close()
+            except OSError as exc:
+                sys.stderr.write(f"tbcore: at exit, {exc}\n")

@@ -10,11 +10,13 @@ event file is a series of segments::
 
 Each name contains ``tfevents`` and the zero-padded counter makes names sort in write
 order, which is the order both TensorBoard readers read a run's files in. An upload
-stores the current segment (what it held before plus the new records); once a segment
-reaches the store's ``segment_bytes`` it is final and the next upload starts the next
-segment. A segment is therefore complete before its successor exists, which TensorBoard's
-Python loader needs (it never goes back to an older file). One upload costs at most
-``segment_bytes`` plus the new data.
+stores the current segment (what it held before plus the new records). A segment is
+final, and the next upload starts the next one, once it reaches the store's
+``segment_bytes`` or once re-uploading it has cost ``rewrite_factor`` times its size. A
+segment is therefore complete before its successor exists, which TensorBoard's Python
+loader needs (it never goes back to an older file). One upload costs at most
+``segment_bytes`` plus the new data, and a whole run about ``rewrite_factor`` times its
+size at most (small flushes share a segment, so a run does not become thousands of objects).
 
 Uploads happen when a segment fills, ``flush_secs`` after data first waits (a timer), on
 ``flush()`` and on ``close()``. Records reach the store whole: a segment never ends in
@@ -57,6 +59,7 @@ class SegmentedEventFile(EventFile):
         "_suffix",
         "_index",
         "_uploaded",
+        "_spent",
         "_pending",
         "_lock",
         "_timer",
@@ -79,6 +82,7 @@ class SegmentedEventFile(EventFile):
         self._index = 0
         self.path = segment_name(self._base, 0, suffix)
         self._uploaded = b""
+        self._spent = 0
         self._pending: list[bytes] = []
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
@@ -143,9 +147,11 @@ class SegmentedEventFile(EventFile):
         data = self._uploaded + b"".join(self._pending)
         self._store.put(self.path, data)
         self._pending = []
-        if len(data) >= self._store.segment_bytes:
+        self._spent += len(data)
+        if len(data) >= self._store.segment_bytes or self._spent >= self._store.rewrite_factor * len(data):
             self._index += 1
             self.path = segment_name(self._base, self._index, self._suffix)
             self._uploaded = b""
+            self._spent = 0
         else:
             self._uploaded = data
