@@ -146,3 +146,26 @@ def test_pending_data_is_uploaded_when_the_process_exits_without_close(s3, tmp_p
     fs.invalidate_cache()
     download(fs, f"{bucket}/exit", tmp_path)
     assert [e.step for e in read_events(tmp_path) if e.HasField("summary")] == [0, 1, 2]
+
+
+def test_tensorboard_reads_the_bucket_directly_while_segments_are_written(s3, monkeypatch):
+    """TensorBoard's Python loader on s3:// (its boto3 client): it never goes back to an older segment."""
+    pytest.importorskip("boto3")
+    fs, bucket, options = s3
+    monkeypatch.setenv("S3_ENDPOINT", options["endpoint_url"])
+    monkeypatch.setattr(remote, "SEGMENT_BYTES", 1024)
+    acc = None
+    with SummaryWriter(f"s3://{bucket}/live", storage_options=options) as writer:
+        for step in range(300):
+            writer.add_scalar("loss", float(step), step)
+            if step % 29 == 28:
+                writer.flush()
+                if acc is None:
+                    acc = tensorboard_accumulator(f"s3://{bucket}/live")
+                else:
+                    acc.Reload()
+                assert [p.step for p in acc.Tensors("loss")] == list(range(step + 1))
+    acc.Reload()
+    assert [p.step for p in acc.Tensors("loss")] == list(range(300))
+    fs.invalidate_cache()
+    assert len(fs.find(f"{bucket}/live")) >= 8
