@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -263,3 +264,26 @@ def test_import_tbcore_and_local_writes_do_not_import_fsspec(logdir):
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_never_uploads_the_parents_segments(memfs, tmp_path, monkeypatch):
+    fs, root = memfs
+    log = tmp_path / "uploads.log"
+
+    def logging_pipe_file(path, data, **kwargs):
+        with open(log, "a") as out:
+            out.write(f"{os.getpid()}\n")
+        return inner(path, data, **kwargs)
+
+    inner = fs.pipe_file
+    monkeypatch.setattr(fs, "pipe_file", logging_pipe_file)
+    writer = SummaryWriter(f"memory://{root}/run")
+    writer.add_scalar("x", 1.0, 0)
+    writer._pipeline.sync()  # the record waits in the segment, not yet uploaded
+    pid = os.fork()
+    if pid == 0:  # the child: the at-fork hook drops the parent's files; exit without cleanup
+        os._exit(0)
+    os.waitpid(pid, 0)
+    writer.close()
+    assert log.read_text().split() == [str(os.getpid())]
