@@ -152,7 +152,10 @@ def test_tensorboard_reads_the_bucket_directly_while_segments_are_written(s3, mo
     """TensorBoard's Python loader on s3:// (its boto3 client): it never goes back to an older segment."""
     pytest.importorskip("boto3")
     fs, bucket, options = s3
-    monkeypatch.setenv("S3_ENDPOINT", options["endpoint_url"])
+    from tensorboard.compat.tensorflow_stub.io import gfile
+
+    # TensorBoard reads S3_ENDPOINT once, when its S3 filesystem is registered at import
+    monkeypatch.setattr(gfile.get_filesystem("s3://x/y"), "_s3_endpoint", options["endpoint_url"])
     monkeypatch.setattr(remote, "SEGMENT_BYTES", 1024)
     acc = None
     with SummaryWriter(f"s3://{bucket}/live", storage_options=options) as writer:
