@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -147,10 +148,14 @@ def test_uploads_without_flush_after_flush_secs(memfs):
 
 def test_close_uploads_what_is_pending(memfs, tmp_path):
     fs, root = memfs
-    writer = SummaryWriter(f"memory://{root}/run")
+    writer = SummaryWriter(f"memory://{root}/run", max_queue=1)
+    writer.add_scalars("s", {"a": 1.0, "b": 2.0}, 7)
     writer.add_scalar("x", 2.0, 7)
+    writer._pipeline.sync()
+    assert [t for t in threading.enumerate() if isinstance(t, threading.Timer)]  # one upload timer waits
     assert not fs.exists(f"{root}/run") or not fs.find(f"{root}/run")
     writer.close()
+    assert not [t for t in threading.enumerate() if isinstance(t, threading.Timer) and not t.finished.is_set()]
     download(fs, f"{root}/run", tmp_path)
     assert _steps(tensorboard_accumulator(tmp_path), "x") == [7]
 
@@ -287,3 +292,23 @@ def test_a_forked_child_never_uploads_the_parents_segments(memfs, tmp_path, monk
     os.waitpid(pid, 0)
     writer.close()
     assert log.read_text().split() == [str(os.getpid())]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("s3://b/run", True),
+        ("gs://b/run", True),
+        ("memory://x", True),
+        ("simplecache::s3://b/run", True),
+        ("abfs://container/run", True),
+        ("runs/exp", False),
+        ("/abs/runs", False),
+        ("C://runs", False),
+        ("weird name://x", False),
+    ],
+)
+def test_which_log_dirs_are_urls(path, expected):
+    from tbcore.storage import is_url
+
+    assert is_url(path) is expected

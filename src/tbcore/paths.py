@@ -38,7 +38,8 @@ def relative_parts(relative: Any, argument: str) -> list[str]:
         or any(part in ("", ".", "..") for part in parts)
         or (len(relative) > 1 and relative[1] == ":")
     ):
-        raise invalid(argument, "a relative path inside the log directory (no '..', '\\', NUL or leading '/')", relative)
+        expected = "a relative path inside the log directory (no '..', '\\', NUL or leading '/')"
+        raise invalid(argument, expected, relative)
     return parts
 
 

@@ -87,6 +87,9 @@ class FsspecStorage:
         self.root_path = root_path
         self.segment_bytes = segment_bytes
         self.rewrite_factor = rewrite_factor
+        self._waiting: set[SegmentedEventFile] = set()
+        self._timer: threading.Timer | None = None
+        self._timer_lock = threading.Lock()
         protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
         self.makes_dirs = not OBJECT_STORES.intersection(protocols)
 
@@ -115,6 +118,29 @@ class FsspecStorage:
                 pipeline.error = error
 
         return SegmentedEventFile(self, directory, suffix, pipeline.flush_secs, report)
+
+    def upload_later(self, file: SegmentedEventFile, delay: float) -> None:
+        """Upload what waits in ``file`` within ``delay`` seconds (one timer thread for all files)."""
+        with self._timer_lock:
+            self._waiting.add(file)
+            if self._timer is None:
+                self._timer = threading.Timer(delay, self._upload_waiting)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def forget(self, file: SegmentedEventFile) -> None:
+        """Stop waiting for a closed ``file``; the timer stops when no file waits."""
+        with self._timer_lock:
+            self._waiting.discard(file)
+            if not self._waiting and self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    def _upload_waiting(self) -> None:
+        with self._timer_lock:
+            files, self._waiting, self._timer = self._waiting, set(), None
+        for file in files:
+            file.upload_waiting()
 
     def makedirs(self, directory: str) -> None:
         """Create ``directory`` on filesystems that have directories."""

@@ -18,7 +18,8 @@ loader needs (it never goes back to an older file). One upload costs at most
 ``segment_bytes`` plus the new data, and a whole run about ``rewrite_factor`` times its
 size at most (small flushes share a segment, so a run does not become thousands of objects).
 
-Uploads happen when a segment fills, ``flush_secs`` after data first waits (a timer), on
+Uploads happen when a segment fills, ``flush_secs`` after data first waits (one timer per
+store, see :meth:`tbcore.remote.FsspecStorage.upload_later`), on
 ``flush()`` and on ``close()``. Records reach the store whole: a segment never ends in
 the middle of a record.
 """
@@ -62,7 +63,6 @@ class SegmentedEventFile(EventFile):
         "_spent",
         "_pending",
         "_lock",
-        "_timer",
         "_flush_secs",
         "_report",
         "_pid",
@@ -85,7 +85,6 @@ class SegmentedEventFile(EventFile):
         self._spent = 0
         self._pending: list[bytes] = []
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
         self._flush_secs = flush_secs
         self._report = report
         self._pid = os.getpid()
@@ -99,10 +98,8 @@ class SegmentedEventFile(EventFile):
             self._pending.extend(chunks)
             if len(self._uploaded) + sum(map(len, self._pending)) >= self._store.segment_bytes:
                 self._upload_locked()
-            elif self._timer is None:
-                self._timer = threading.Timer(self._flush_secs, self._on_timer)
-                self._timer.daemon = True
-                self._timer.start()
+            else:
+                self._store.upload_later(self, self._flush_secs)
 
     def upload(self) -> None:
         """Upload the records written so far (``flush()``); raises OSError naming the segment."""
@@ -122,12 +119,13 @@ class SegmentedEventFile(EventFile):
         if os.getpid() != self._pid:
             self._pending = []
             return
+        self._store.forget(self)
         with self._lock:
             self._upload_and_report()
 
-    def _on_timer(self) -> None:
+    def upload_waiting(self) -> None:
+        """Upload what waits (the store's timer calls this); an error is kept and reported."""
         with self._lock:
-            self._timer = None
             if not self.closed:
                 self._upload_and_report()
 
@@ -139,9 +137,6 @@ class SegmentedEventFile(EventFile):
             self._report(exc)
 
     def _upload_locked(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         if not self._pending:
             return
         data = self._uploaded + b"".join(self._pending)

@@ -82,7 +82,8 @@ class LocalStorage:
 def is_url(path: str) -> bool:
     """Return True if ``path`` is a URL for fsspec (``scheme://...`` or a chained ``a::b://...``)."""
     head, sep, _ = path.partition("://")
-    return bool(sep) and bool(head) and (head.replace("::", "").replace("+", "").replace("-", "").isalnum())
+    scheme = head.replace("::", "").replace("+", "").replace("-", "").replace(".", "")
+    return bool(sep) and len(head) > 1 and scheme.isalnum()  # one letter is a Windows drive (C://)
 
 
 def open_storage(log_dir: str, storage_options: Mapping[str, Any] | None = None) -> tuple[str, Storage]:
