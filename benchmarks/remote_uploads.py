@@ -34,7 +34,9 @@ def uploads_over_a_run(flushes: int, per_flush: int) -> None:
                 writer.flush()
         stored = sum(fs.size(path) for path in fs.find(root))
         whole_file = sum(stored * (k + 1) // flushes for k in range(flushes))
-        print(f"{flushes} flushes x {per_flush} scalars: {len(fs.find(root))} segments, {stored / 2**20:.2f} MiB stored")
+        print(
+            f"{flushes} flushes x {per_flush} scalars: {len(fs.find(root))} segments, {stored / 2**20:.2f} MiB stored"
+        )
         print(f"  uploaded {sum(sizes) / 2**20:.2f} MiB in {len(sizes)} PUTs, largest PUT {max(sizes) / 2**10:.0f} KiB")
         print(f"  re-uploading one growing file would upload ~{whole_file / 2**20:.0f} MiB")
     finally:
