@@ -42,7 +42,12 @@ def test_calls_merge_into_one_layout(logdir):
     assert list(found) == [("training", "curves"), ("training", "band"), ("other", "lr")]
     assert list(found["training", "curves"][1].tag) == ["loss/train"]
     series = found["training", "band"][1].series[0]
-    assert (found["training", "band"][0], series.value, series.lower, series.upper) == ("margin", "val", "val_low", "val_high")
+    assert (found["training", "band"][0], series.value, series.lower, series.upper) == (
+        "margin",
+        "val",
+        "val_low",
+        "val_high",
+    )
 
 
 def test_one_layout_matches_torch(logdir, tmp_path):

@@ -1,4 +1,4 @@
-"""Embeddings read back with the projector's config proto and TSV reader, compared with torch, kept inside the log dir."""
+"""Embeddings read back with the projector config proto and TSV reader, compared with torch, kept in the log dir."""
 
 from __future__ import annotations
 
@@ -30,7 +30,11 @@ def test_files_and_config_as_the_projector_reads_them(logdir):
     with SummaryWriter(logdir) as writer:
         writer.add_embedding(MAT, metadata=LABELS, label_img=IMAGES, global_step=3, tag="points")
     (info,) = read_config(logdir).embeddings
-    assert (info.tensor_name, info.tensor_path, list(info.tensor_shape)) == ("points:00003", "00003/points/tensors.tsv", [20, 6])
+    assert (info.tensor_name, info.tensor_path, list(info.tensor_shape)) == (
+        "points:00003",
+        "00003/points/tensors.tsv",
+        [20, 6],
+    )
     assert info.metadata_path == "00003/points/metadata.tsv"
     assert (info.sprite.image_path, list(info.sprite.single_image_dim)) == ("00003/points/sprite.png", [8, 8])
     np.testing.assert_array_equal(_read_tensor_tsv_file(str(logdir / info.tensor_path)), MAT)
@@ -80,7 +84,8 @@ def test_matches_torch(logdir, tmp_path):
     assert ours_config == torch_config
     for info in torch_config.embeddings:
         np.testing.assert_array_equal(
-            _read_tensor_tsv_file(str(logdir / info.tensor_path)), _read_tensor_tsv_file(str(tmp_path / info.tensor_path))
+            _read_tensor_tsv_file(str(logdir / info.tensor_path)),
+            _read_tensor_tsv_file(str(tmp_path / info.tensor_path)),
         )
         assert (logdir / info.metadata_path).read_bytes() == (tmp_path / info.metadata_path).read_bytes()
     sprite = "00002/p%25q/sprite.png"
@@ -106,11 +111,23 @@ def test_encoder_is_pure(logdir):
         ({"metadata": LABELS[:-1]}, ValueError, r"metadata: expected one entry per row of mat \(20\), got 19"),
         ({"metadata": "labels"}, TypeError, "metadata: expected a list"),
         ({"label_img": IMAGES[:5]}, ValueError, r"label_img: expected one image per row of mat \(20\), got 5"),
-        ({"label_img": IMAGES[:, :2]}, ValueError, r"label_img: expected an \(N, C, H, W\) array of images with C = 1 or 3"),
-        ({"label_img": np.zeros((20, 3, 2000, 2000))}, ValueError, "label_img: expected thumbnails whose sprite fits 8192"),
+        (
+            {"label_img": IMAGES[:, :2]},
+            ValueError,
+            r"label_img: expected an \(N, C, H, W\) array of images with C = 1 or 3",
+        ),
+        (
+            {"label_img": np.zeros((20, 3, 2000, 2000))},
+            ValueError,
+            "label_img: expected thumbnails whose sprite fits 8192",
+        ),
         ({"mat": MAT[0]}, ValueError, r"mat: expected a non-empty array of shape \(N, D\)"),
         ({"mat": MAT.astype(str)}, TypeError, r"mat: expected an \(N, D\) array of real numbers"),
-        ({"metadata": [[1, 2]] * 20, "metadata_header": ["a", "b", "c"]}, ValueError, r"metadata\[0\]: expected a list of 3"),
+        (
+            {"metadata": [[1, 2]] * 20, "metadata_header": ["a", "b", "c"]},
+            ValueError,
+            r"metadata\[0\]: expected a list of 3",
+        ),
     ],
 )
 def test_bad_input(logdir, rejects, kwargs, error, match):

@@ -21,11 +21,15 @@ def read_trial(run_dir):
         return acc.SummaryMetadata(tag).plugin_data.content
 
     tags = acc.Tags()["tensors"]
-    end = hp_metadata.parse_session_end_info_plugin_data(content(hp_metadata.SESSION_END_INFO_TAG)) if (
-        hp_metadata.SESSION_END_INFO_TAG in tags
-    ) else None
+    end = (
+        hp_metadata.parse_session_end_info_plugin_data(content(hp_metadata.SESSION_END_INFO_TAG))
+        if (hp_metadata.SESSION_END_INFO_TAG in tags)
+        else None
+    )
     scalars = {
-        tag: [(e.step, e.tensor_proto.float_val[0]) for e in acc.Tensors(tag)] for tag in tags if not tag.startswith("_hparams_")
+        tag: [(e.step, e.tensor_proto.float_val[0]) for e in acc.Tensors(tag)]
+        for tag in tags
+        if not tag.startswith("_hparams_")
     }
     return (
         hp_metadata.parse_experiment_plugin_data(content(hp_metadata.EXPERIMENT_TAG)),
@@ -42,11 +46,22 @@ def test_default_layout_is_a_sub_run_with_types_kept(logdir):
     float(run.name)  # torch's default run name: str(time.time())
     experiment, start, end, scalars = read_trial(run)
     types = {info.name: api_pb2.DataType.Name(info.type) for info in experiment.hparam_infos}
-    assert types == {"lr": "DATA_TYPE_FLOAT64", "layers": "DATA_TYPE_FLOAT64", "optimizer": "DATA_TYPE_STRING",
-                     "augment": "DATA_TYPE_BOOL"}
-    values = {name: (value.WhichOneof("kind"), getattr(value, value.WhichOneof("kind"))) for name, value in start.hparams.items()}
-    assert values == {"lr": ("number_value", 0.01), "layers": ("number_value", 3.0),
-                      "optimizer": ("string_value", "adam"), "augment": ("bool_value", True)}
+    assert types == {
+        "lr": "DATA_TYPE_FLOAT64",
+        "layers": "DATA_TYPE_FLOAT64",
+        "optimizer": "DATA_TYPE_STRING",
+        "augment": "DATA_TYPE_BOOL",
+    }
+    values = {
+        name: (value.WhichOneof("kind"), getattr(value, value.WhichOneof("kind")))
+        for name, value in start.hparams.items()
+    }
+    assert values == {
+        "lr": ("number_value", 0.01),
+        "layers": ("number_value", 3.0),
+        "optimizer": ("string_value", "adam"),
+        "augment": ("bool_value", True),
+    }
     assert [m.name.tag for m in experiment.metric_infos] == ["hparam/accuracy", "hparam/loss"]
     assert end.status == api_pb2.STATUS_SUCCESS
     assert scalars == {"hparam/accuracy": [(4, 0.75)], "hparam/loss": [(4, 0.5)]}
@@ -111,10 +126,18 @@ def test_current_run_domains_later_metrics_and_end_status(logdir):
         ({"metric_dict": {"acc": "high"}}, TypeError, r"metric_dict\['acc'\]: expected a number, or None"),
         ({"metric_dict": {"acc": [1.0]}}, TypeError, r"metric_dict\['acc'\]: expected a bool, str, int or float"),
         ({"hparam_domain_discrete": {"momentum": [0.9]}}, ValueError, "hparam_domain: expected names of hparam_dict"),
-        ({"hparam_domain_discrete": {"opt": [1, 2]}}, TypeError, r"hparam_domain_discrete\['opt'\]: expected values of"),
+        (
+            {"hparam_domain_discrete": {"opt": [1, 2]}},
+            TypeError,
+            r"hparam_domain_discrete\['opt'\]: expected values of",
+        ),
         ({"hparam_domain_discrete": {"opt": "adam"}}, TypeError, "expected a non-empty list of values"),
         ({"hparam_domain_interval": {"opt": (0, 1)}}, TypeError, "expected an interval only for a numeric hparam"),
-        ({"hparam_domain_interval": {"lr": (1, 0)}}, ValueError, r"expected a pair \(min, max\) of numbers with min <= max"),
+        (
+            {"hparam_domain_interval": {"lr": (1, 0)}},
+            ValueError,
+            r"expected a pair \(min, max\) of numbers with min <= max",
+        ),
         ({"status": "done"}, ValueError, "status: expected one of 'success', 'failure', 'running', 'unknown'"),
         ({"run_name": "../escape"}, ValueError, "run_name: expected a relative run name without '..'"),
         ({"run_name": "/abs"}, ValueError, "run_name: expected a relative run name"),

@@ -34,7 +34,11 @@ def test_mesh_parts_in_one_summary_with_their_dtypes(logdir):
     with SummaryWriter(logdir) as writer:
         writer.add_mesh("tetra", VERTICES, colors=COLORS, faces=FACES, config_dict=CONFIG, global_step=7)
     events = [e for e in read_events(logdir) if e.summary.value]
-    assert len(events) == 1 and [v.tag for v in events[0].summary.value] == ["tetra_VERTEX", "tetra_FACE", "tetra_COLOR"]
+    assert len(events) == 1 and [v.tag for v in events[0].summary.value] == [
+        "tetra_VERTEX",
+        "tetra_FACE",
+        "tetra_COLOR",
+    ]
     parts = read_mesh(logdir, "tetra")
     expected = {"VERTEX": (VERTICES, np.float32), "FACE": (FACES, np.int32), "COLOR": (COLORS, np.uint8)}
     for suffix, (array, meta) in parts.items():
@@ -77,7 +81,11 @@ def test_mesh_matches_torch(logdir, tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"vertices": VERTICES[0]}, ValueError, r"vertices: expected an array of shape \(B, N, 3\), got .* shape \(4, 3\)"),
+        (
+            {"vertices": VERTICES[0]},
+            ValueError,
+            r"vertices: expected an array of shape \(B, N, 3\), got .* shape \(4, 3\)",
+        ),
         ({"vertices": np.zeros((1, 4, 2))}, ValueError, r"vertices: expected an array of shape \(B, N, 3\)"),
         ({"vertices": VERTICES.astype(str)}, TypeError, "vertices: expected a .* array of real numbers"),
         ({"vertices": VERTICES * np.nan}, ValueError, "vertices: expected finite values"),

@@ -14,7 +14,9 @@ from tbcore.testing import tensorboard_accumulator
 def reference_curve(labels, predictions, num_thresholds, weights=None):
     """TP/FP/TN/FN/precision/recall per threshold, one threshold at a time."""
     labels = np.asarray(labels, dtype=np.float64).reshape(-1)
-    weights = np.ones_like(labels) if weights is None else np.broadcast_to(np.asarray(weights, np.float64), labels.shape)
+    weights = (
+        np.ones_like(labels) if weights is None else np.broadcast_to(np.asarray(weights, np.float64), labels.shape)
+    )
     buckets = np.floor(np.asarray(predictions, np.float64).reshape(-1) * (num_thresholds - 1))
     rows = []
     for j in range(num_thresholds):
@@ -46,7 +48,9 @@ def test_pr_curve_matches_numpy_reference(logdir, num_thresholds, weighted):
         writer.add_pr_curve("pr", labels, predictions, 4, num_thresholds=num_thresholds, weights=weights)
     data, meta = read_curve(logdir, "pr")
     assert data.dtype == np.float32 and data.shape == (6, num_thresholds)
-    np.testing.assert_allclose(data, reference_curve(labels, predictions, num_thresholds, weights), rtol=1e-6, atol=1e-4)
+    np.testing.assert_allclose(
+        data, reference_curve(labels, predictions, num_thresholds, weights), rtol=1e-6, atol=1e-4
+    )
     assert meta.num_thresholds == num_thresholds and meta.version == 0
 
 
