@@ -143,3 +143,14 @@ def test_never_writes_outside_the_log_dir(logdir, tmp_path, rejects):
     with SummaryWriter(logdir) as writer:
         rejects(writer, lambda: writer.add_embedding(MAT, global_step=7), ValueError, "stays inside the log directory")
     assert not any(outside.iterdir())
+
+
+def test_uint8_grey_and_non_square_thumbnails(logdir):
+    thumbs = RNG.integers(0, 256, (5, 1, 6, 4)).astype(np.uint8)
+    with SummaryWriter(logdir) as writer:
+        writer.add_embedding(MAT[:5], label_img=thumbs, tag="tall")
+    (info,) = read_config(logdir).embeddings
+    assert list(info.sprite.single_image_dim) == [4, 6]
+    sprite = np.asarray(Image.open(logdir / info.sprite.image_path))
+    assert sprite.shape == (3 * 6, 3 * 4, 3)
+    np.testing.assert_array_equal(sprite[6:12, 4:8], np.repeat(thumbs[4].transpose(1, 2, 0), 3, axis=2))

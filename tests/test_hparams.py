@@ -147,3 +147,14 @@ def test_bad_input(logdir, rejects, call, error, match):
     args = {"hparam_dict": {"lr": 0.1, "opt": "adam"}, "metric_dict": {"acc": 0.5}, "run_name": "t", **call}
     with SummaryWriter(logdir) as writer:
         rejects(writer, lambda: writer.add_hparams(**args), error, match)
+
+
+def test_numpy_and_torch_values(logdir):
+    import torch
+
+    hparams = {"a": np.int64(3), "b": torch.tensor(0.5), "c": np.bool_(True), "d": torch.tensor([2])}
+    with SummaryWriter(logdir) as writer:
+        writer.add_hparams(hparams, {"m": torch.tensor(1.5)}, run_name=".")
+    _, start, _, scalars = read_trial(logdir)
+    values = {name: getattr(value, value.WhichOneof("kind")) for name, value in start.hparams.items()}
+    assert values == {"a": 3.0, "b": 0.5, "c": True, "d": 2.0} and scalars == {"m": [(0, 1.5)]}
