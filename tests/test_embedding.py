@@ -154,3 +154,24 @@ def test_uint8_grey_and_non_square_thumbnails(logdir):
     sprite = np.asarray(Image.open(logdir / info.sprite.image_path))
     assert sprite.shape == (3 * 6, 3 * 4, 3)
     np.testing.assert_array_equal(sprite[6:12, 4:8], np.repeat(thumbs[4].transpose(1, 2, 0), 3, axis=2))
+
+
+def test_tsv_restores_every_float32_exactly(tmp_path):
+    from tbplugins.tsv import format_matrix
+
+    rng = np.random.default_rng(5)
+    values = (rng.standard_normal((300, 40)) * 10.0 ** rng.integers(-45, 38, (300, 40))).astype(np.float32)
+    values[0, :8] = [0.0, -0.0, 1.0, np.float32(1e-45), np.finfo(np.float32).max, np.finfo(np.float32).tiny, 0.1, -1e8]
+    assert np.all(np.isfinite(values))
+    with_nan = values.copy()
+    with_nan[1, :3] = [np.nan, np.inf, -np.inf]  # non-finite values take a slower path
+    for matrix in (values, with_nan):
+        path = tmp_path / "tensors.tsv"
+        path.write_bytes(format_matrix(matrix))
+        np.testing.assert_array_equal(_read_tensor_tsv_file(str(path)), matrix)
+
+
+def test_unreadable_existing_config_is_reported(logdir):
+    (logdir / "projector_config.pbtxt").write_text("not a { projector config")
+    with SummaryWriter(logdir) as writer, pytest.raises(ValueError, match="projector_config.pbtxt: the existing file"):
+        writer.add_embedding(MAT)

@@ -18,12 +18,18 @@ __all__ = ["cell", "format_matrix", "format_metadata"]
 _DIGITS = np.array([[ord(c) for c in f"{i:03d}"] for i in range(1000)], dtype=np.uint8).T.copy()  # (3, 1000)
 _TRAILING_ZEROS = np.array([3 - len(f"{i:03d}".rstrip("0")) for i in range(1000)], dtype=np.int32)
 _FRACTION = np.arange(8)[:, None]
+_BLOCK_VALUES = 1 << 20  # values formatted at once: bounds the temporary arrays to ~50 MB
 _UNSAFE = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
 
 
 def format_matrix(matrix: np.ndarray) -> bytes:
     """Return an ``(N, D)`` array as TSV: one row per line, values as float32 in scientific notation."""
     values = np.ascontiguousarray(matrix, dtype=np.float32)
+    step = max(1, _BLOCK_VALUES // max(1, values.shape[1]))
+    return b"".join(_format_rows(values[start : start + step]) for start in range(0, values.shape[0], step))
+
+
+def _format_rows(values: np.ndarray) -> bytes:
     rows, cols = values.shape
     if not np.all(np.isfinite(values)):
         line = "\t".join(["%.9g"] * cols) + "\n"
