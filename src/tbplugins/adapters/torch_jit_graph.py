@@ -9,6 +9,7 @@ parameters as ``prim::GetAttr`` nodes in their module's scope, constants as
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 from tbcore.graph import GraphNode, NameScope, attr_string
@@ -44,10 +45,12 @@ def graph_nodes(
 ) -> tuple[list[GraphNode], str]:
     """Trace ``model`` on the example inputs; return its graph nodes and the inlined JIT graph's text."""
     jit = sys.modules["torch"].jit
-    if kwargs:
-        traced = jit.trace(model, example_kwarg_inputs=kwargs, strict=strict)
-    else:
-        traced = jit.trace(model, args, strict=strict)
+    with warnings.catch_warnings():  # tracing is the deliberate fallback; TracerWarnings still show
+        warnings.filterwarnings("ignore", message=r".*torch\.jit\.trace", category=DeprecationWarning)
+        if kwargs:
+            traced = jit.trace(model, example_kwarg_inputs=kwargs, strict=strict)
+        else:
+            traced = jit.trace(model, args, strict=strict)
     graph = traced.inlined_graph
     scopes = ModuleScopes(model)
     unique = NameScope()
