@@ -179,4 +179,4 @@ def test_training_mode_is_restored(logdir):
     graph = written_graph(logdir, model, torch.randn(4, 3))
     assert model.training and all(m.training for m in model.modules())
     (dropout,) = [n for n in graph.node if n.op == "aten::dropout"]
-    assert b"train :  False" in dropout.attr["attr"].s  # traced in eval mode, as torch does
+    assert b"train : False" in dropout.attr["attr"].s  # traced in eval mode, as torch does
