@@ -116,9 +116,8 @@ class _Walker:
             inputs = [env[v] for v in eqn.invars if id(v) not in bound and not _is_literal(v) and v in env]
             for key, jaxpr, consts, outer in subs:
                 inner_scope = group if len(subs) == 1 else f"{group}/{key}"
-                inner_env = {
-                    var: env[o] for var, o in zip(jaxpr.invars, outer) if o is not None and not _is_literal(o) and o in env
-                }
+                pairs = zip(jaxpr.invars, outer, strict=True)
+                inner_env = {var: env[o] for var, o in pairs if o is not None and not _is_literal(o) and o in env}
                 self.jaxpr(jaxpr, consts, inner_scope, inner_env)
                 inputs += [inner_env[v] for v in jaxpr.outvars if not _is_literal(v) and v in inner_env]
             name = self.unique.unique(group, prim)
@@ -196,7 +195,7 @@ def build(fn: Any, example_inputs: Any, *, verbose: bool = False, **_ignored: An
     names = input_names(fn, args, kwargs)
     if len(names) != len(closed.jaxpr.invars):
         names = [f"arg{i}" for i in range(len(closed.jaxpr.invars))]
-    for var, base in zip(closed.jaxpr.invars, names):
+    for var, base in zip(closed.jaxpr.invars, names, strict=True):
         env[var] = walker.unique.unique("input", base)
         shapes, dtype = _outputs([var])
         walker.nodes.append(GraphNode(env[var], "IO Node", [], shapes, dtype))
@@ -214,7 +213,7 @@ BUILDER = tbcore.GraphBuilder(name="jax", build=build)
 @tbcore.hookimpl
 def tbcore_graph_builder(model: Any) -> tbcore.GraphBuilder | None:
     """Accept a callable (a function, a ``jax.jit`` function, ...) when JAX is imported."""
-    if "jax" not in sys.modules or not callable(model) or isinstance(model, (type, str, os.PathLike)):
+    if sys.modules.get("jax") is None or not callable(model) or isinstance(model, (type, str, os.PathLike)):
         return None
     if tbcore.lazy_issubclass(type(model), "torch", "nn.Module"):
         return None

@@ -12,7 +12,6 @@ module itself imports nothing from it, so the plugin loads without it.
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 import tbcore
@@ -118,8 +117,6 @@ BUILDER = tbcore.GraphBuilder(name="onnx", build=build)
 @tbcore.hookimpl
 def tbcore_graph_builder(model: Any) -> tbcore.GraphBuilder | None:
     """Accept a path (str or ``os.PathLike``) to an ONNX file, or an ``onnx.ModelProto``."""
-    if isinstance(model, (str, os.PathLike)) or ("onnx" in sys.modules and tbcore.lazy_issubclass(
-        type(model), "onnx", "ModelProto"
-    )):
+    if isinstance(model, (str, os.PathLike)) or tbcore.lazy_issubclass(type(model), "onnx", "ModelProto"):
         return BUILDER
     return None

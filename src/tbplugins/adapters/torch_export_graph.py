@@ -44,7 +44,7 @@ def _arguments(node: Any) -> dict[str, Any]:
     """Return the node's non-tensor arguments by name (positional ones named after the op's schema)."""
     schema = getattr(node.target, "_schema", None)
     names = [a.name for a in schema.arguments] if schema is not None else [f"arg{i}" for i in range(len(node.args))]
-    pairs = list(zip(names, node.args)) + list(node.kwargs.items())
+    pairs = list(zip(names, node.args, strict=False)) + list(node.kwargs.items())
     fx = sys.modules["torch.fx"]
     return {
         name: value

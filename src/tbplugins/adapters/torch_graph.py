@@ -13,7 +13,6 @@ Never imports torch itself: a model can only be a torch module if torch is impor
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -79,9 +78,7 @@ def _eval_mode(model: Any) -> Iterator[None]:
         model.train(training)
 
 
-def build(
-    model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_trace: bool = True
-) -> tbcore.Encoded:
+def build(model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_trace: bool = True) -> tbcore.Encoded:
     """Return the graph of ``model`` run on ``example_inputs`` (torch.export, else torch.jit.trace).
 
     :param verbose: print which path built the graph and the framework's graph.
@@ -118,6 +115,6 @@ BUILDER = tbcore.GraphBuilder(name="torch", build=build)
 @tbcore.hookimpl
 def tbcore_graph_builder(model: Any) -> tbcore.GraphBuilder | None:
     """Accept ``torch.nn.Module`` instances."""
-    if "torch" in sys.modules and tbcore.lazy_issubclass(type(model), "torch", "nn.Module"):
+    if tbcore.lazy_issubclass(type(model), "torch", "nn.Module"):
         return BUILDER
     return None
