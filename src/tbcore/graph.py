@@ -19,7 +19,15 @@ import numpy as np
 
 from tbcore.encoded import Encoded
 
-__all__ = ["PRODUCER_VERSION", "GraphNode", "NameScope", "attr_string", "dtype_enum", "graph_encoded"]
+__all__ = [
+    "PRODUCER_VERSION",
+    "GraphNode",
+    "NameScope",
+    "attr_string",
+    "dtype_enum",
+    "graph_encoded",
+    "split_inputs",
+]
 
 PRODUCER_VERSION = 22  #: ``VersionDef.producer`` written by torch.utils.tensorboard; TensorBoard accepts it
 
@@ -39,7 +47,7 @@ class GraphNode:
     name: str
     op: str
     inputs: list[str] = field(default_factory=list)
-    shapes: list[Sequence[int] | None] | None = None
+    shapes: Sequence[Sequence[int] | None] | None = None
     dtype: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
 
@@ -63,6 +71,21 @@ class NameScope:
     def reserve(self, name: str) -> None:
         """Mark ``name`` as taken."""
         self._used.add(name)
+
+
+def split_inputs(example_inputs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Return ``(args, kwargs)`` from ``add_graph``'s example inputs.
+
+    ``None`` is no inputs, a dict keyword inputs, a tuple or list positional inputs, and
+    anything else the one positional input.
+    """
+    if example_inputs is None:
+        return (), {}
+    if isinstance(example_inputs, dict):
+        return (), dict(example_inputs)
+    if isinstance(example_inputs, (tuple, list)):
+        return tuple(example_inputs), {}
+    return (example_inputs,), {}
 
 
 def dtype_enum(dtype: Any) -> int | None:
@@ -116,7 +139,7 @@ def _node_def(node: GraphNode) -> Any:
             for shape in node.shapes
         ]
         attr["_output_shapes"] = graph_pb2.AttrValue(list=graph_pb2.AttrValue.ListValue(shape=shapes))
-    enum = dtype_enum(node.dtype) if node.dtype is not None else None
+    enum: Any = dtype_enum(node.dtype) if node.dtype is not None else None
     if enum is not None:
         attr["dtype"] = graph_pb2.AttrValue(type=enum)
     return graph_pb2.NodeDef(name=node.name, op=node.op, input=node.inputs, attr=attr)

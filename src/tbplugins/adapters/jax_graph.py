@@ -22,7 +22,7 @@ from typing import Any
 
 import tbcore
 from tbcore.errors import describe
-from tbcore.graph import GraphNode, NameScope, attr_string
+from tbcore.graph import GraphNode, NameScope, attr_string, split_inputs
 
 _MAX_ATTR_TEXT = 200
 
@@ -38,8 +38,9 @@ def _outputs(variables: Sequence[Any]) -> tuple[list[Sequence[int] | None], str 
         aval = getattr(var, "aval", None)
         shape = getattr(aval, "shape", None)
         shapes.append(None if shape is None else [d if isinstance(d, int) else -1 for d in shape])
-        if dtype is None and getattr(aval, "dtype", None) is not None:
-            dtype = str(aval.dtype)
+        value_dtype = getattr(aval, "dtype", None)
+        if dtype is None and value_dtype is not None:
+            dtype = str(value_dtype)
     return shapes, dtype
 
 
@@ -152,16 +153,6 @@ def input_names(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[
     return names
 
 
-def _split(example_inputs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    if example_inputs is None:
-        return (), {}
-    if isinstance(example_inputs, dict):
-        return (), dict(example_inputs)
-    if isinstance(example_inputs, (tuple, list)):
-        return tuple(example_inputs), {}
-    return (example_inputs,), {}
-
-
 def _describe_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     leaves = sys.modules["jax"].tree_util.tree_leaves((args, kwargs))
     return "(" + ", ".join(describe(leaf) for leaf in leaves) + ")"
@@ -179,7 +170,7 @@ def build(fn: Any, example_inputs: Any, *, verbose: bool = False, **_ignored: An
     from tbcore.graph import graph_encoded
 
     jax = sys.modules["jax"]
-    args, kwargs = _split(example_inputs)
+    args, kwargs = split_inputs(example_inputs)
     try:
         closed = jax.make_jaxpr(fn)(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any tracing failure is reported with the inputs

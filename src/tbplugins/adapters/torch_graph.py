@@ -22,17 +22,6 @@ from tbcore.errors import describe
 RUN_METADATA_DEVICE = "/device:CPU:0"  #: the device torch names in its ``step1`` run metadata
 
 
-def split_inputs(example_inputs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Return ``(args, kwargs)``: a dict is keyword inputs, a tuple/list positional ones, else one input."""
-    if example_inputs is None:
-        return (), {}
-    if isinstance(example_inputs, dict):
-        return (), dict(example_inputs)
-    if isinstance(example_inputs, (tuple, list)):
-        return tuple(example_inputs), {}
-    return (example_inputs,), {}
-
-
 def describe_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     """Return a short description of the example inputs (types and shapes) for error messages."""
     parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
@@ -86,7 +75,7 @@ def build(model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_
     :raises ValueError: neither path could run the model on these inputs; the message names
         the model, the inputs' shapes and both frameworks' errors.
     """
-    from tbcore.graph import graph_encoded
+    from tbcore.graph import graph_encoded, split_inputs
     from tbplugins.adapters import torch_export_graph, torch_jit_graph
 
     args, kwargs = split_inputs(example_inputs)
