@@ -167,6 +167,8 @@ def test_fallback_verbose_and_use_strict_trace(logdir, capsys):
     graph = tensorboard_accumulator(logdir).Graph()
     scopes = {n.name.rsplit("/", 1)[0] for n in graph.node if n.op.startswith("aten")}
     assert scopes == {"Branchy/Linear[fc]", "Branchy"}
+    (weight,) = [n for n in graph.node if n.name.startswith("Branchy/Linear[fc]/weight/")]
+    assert shapes(weight) == [[3, 3]] and weight.attr["dtype"].type == 1
 
 
 def test_export_path_is_verbose_about_itself(logdir, capsys):
