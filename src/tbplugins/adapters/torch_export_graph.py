@@ -9,8 +9,12 @@ output ``output/output.N``.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import operator
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from tbcore.graph import GraphNode, NameScope, attr_string
@@ -61,10 +65,37 @@ def _node_inputs(node: Any, names: dict[str, str]) -> list[str]:
     return [names[n.name] for n in node.all_input_nodes if n.name in names]
 
 
+_NOISY_LOGGERS = ("torch.fx.experimental.symbolic_shapes", "torch._subclasses.fake_tensor")
+
+
+class _ThreadFilter(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread != self.thread
+
+
+@contextlib.contextmanager
+def _own_logs_dropped(names: tuple[str, ...]) -> Iterator[None]:
+    """Drop these loggers' records from this thread: a failed export logs tracebacks before the fallback."""
+    dropper = _ThreadFilter()
+    loggers = [logging.getLogger(name) for name in names]
+    for logger in loggers:
+        logger.addFilter(dropper)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(dropper)
+
+
 def graph_nodes(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[GraphNode], str]:
     """Export ``model`` on the example inputs; return its graph nodes and the exported program's text."""
     torch = sys.modules["torch"]
-    program = torch.export.export(model, args, kwargs, strict=False)
+    with _own_logs_dropped(_NOISY_LOGGERS):
+        program = torch.export.export(model, args, kwargs, strict=False)
     scopes = ModuleScopes(model)
     unique = NameScope()
     targets = {spec.arg.name: spec.target for spec in program.graph_signature.input_specs if spec.target}

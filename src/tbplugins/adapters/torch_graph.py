@@ -13,6 +13,7 @@ Never imports torch itself: a model can only be a torch module if torch is impor
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,13 +68,26 @@ def _eval_mode(model: Any) -> Iterator[None]:
         model.train(training)
 
 
+def _check_runs(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Run the model once, so that inputs that do not fit it get torch's own error, not two tracers'."""
+    torch = sys.modules["torch"]
+    try:
+        with torch.no_grad():
+            model(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - whatever the model raises is the user's answer
+        raise ValueError(
+            f"input_to_model: could not run {type(model).__qualname__} on {describe_inputs(args, kwargs)}: "
+            f"{first_line(exc)}"
+        ) from exc
+
+
 def build(model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_trace: bool = True) -> tbcore.Encoded:
     """Return the graph of ``model`` run on ``example_inputs`` (torch.export, else torch.jit.trace).
 
     :param verbose: print which path built the graph and the framework's graph.
     :param use_strict_trace: passed as ``strict`` to ``torch.jit.trace`` when tracing is used.
-    :raises ValueError: neither path could run the model on these inputs; the message names
-        the model, the inputs' shapes and both frameworks' errors.
+    :raises ValueError: the model does not run on these inputs (torch's error, the model and
+        the inputs' shapes in the message), or neither path could build its graph (both errors).
     """
     from tbcore.graph import graph_encoded, split_inputs
     from tbplugins.adapters import torch_export_graph, torch_jit_graph
@@ -84,12 +98,13 @@ def build(model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_
             nodes, text = torch_export_graph.graph_nodes(model, args, kwargs)
             path = "torch.export"
         except Exception as export_error:  # noqa: BLE001 - any export failure falls back to tracing
+            _check_runs(model, args, kwargs)
             try:
                 nodes, text = torch_jit_graph.graph_nodes(model, args, kwargs, strict=use_strict_trace)
             except Exception as trace_error:  # noqa: BLE001 - reported with both errors below
                 raise ValueError(
-                    f"input_to_model: could not run {type(model).__qualname__} on {describe_inputs(args, kwargs)}; "
-                    f"torch.export failed with {first_line(export_error)}; "
+                    f"input_to_model: could not build the graph of {type(model).__qualname__} on "
+                    f"{describe_inputs(args, kwargs)}: torch.export failed with {first_line(export_error)}; "
                     f"torch.jit.trace failed with {first_line(trace_error)}"
                 ) from trace_error
             path = f"torch.jit.trace (torch.export failed with {first_line(export_error)})"
