@@ -5,6 +5,9 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
+from tbcore.reader import list_runs
+from tbcore.testing import read_events
+
 
 def download(fs: Any, root: str, target: pathlib.Path) -> list[str]:
     """Copy every object under ``root`` of ``fs`` into ``target`` (same relative paths); return them sorted."""
@@ -32,3 +35,17 @@ class UploadCounter:
             raise self.fail_next.pop(0)
         self.sizes.append(len(data))
         return self.inner(path, data, *args, **kwargs)
+
+
+def log_dir_contents(root: pathlib.Path) -> tuple[dict[str, bytes], dict[str, list]]:
+    """Asset files (name -> bytes) and each run's events without wall times, for comparing two log dirs."""
+    assets, runs = {}, {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "tfevents" not in path.name:
+            assets[str(path.relative_to(root))] = path.read_bytes()
+    for run in list_runs(root):
+        events = read_events(root, run)
+        for event in events:
+            event.wall_time = 0
+        runs[run] = [event for event in events if not event.HasField("file_version")]
+    return assets, runs

@@ -12,7 +12,7 @@ import uuid
 import fsspec
 import pytest
 
-from remote_helpers import UploadCounter, download
+from remote_helpers import UploadCounter, download, log_dir_contents
 from tbcore import Asset, Encoded, SummaryWriter, remote, segments
 from tbcore.proto import summary_pb2
 from tbcore.testing import TensorBoardServer, read_events, tensorboard_accumulator
@@ -312,3 +312,24 @@ def test_which_log_dirs_are_urls(path, expected):
     from tbcore.storage import is_url
 
     assert is_url(path) is expected
+
+
+def test_embeddings_hparams_and_sub_runs_match_a_local_writer(memfs, tmp_path, logdir):
+    np = pytest.importorskip("numpy")
+    fs, root = memfs
+    for target in (f"memory://{root}/run", logdir):
+        with SummaryWriter(target) as writer:
+            writer.add_embedding(np.arange(12, dtype=np.float32).reshape(4, 3), metadata=list("abcd"), global_step=2)
+            writer.add_embedding(np.ones((2, 2), np.float32), tag="second", global_step=3)
+            writer.add_hparams({"lr": 0.1, "opt": "adam"}, {"hp/acc": 0.9}, run_name="trial1")
+            writer.add_scalars("pair", {"a": 1.0, "b": 2.0}, 0)
+    copy = tmp_path / "remote"
+    download(fs, f"{root}/run", copy)
+    remote_assets, remote_runs = log_dir_contents(copy)
+    local_assets, local_runs = log_dir_contents(logdir)
+    assert remote_assets == local_assets
+    assert any(name.endswith("projector_config.pbtxt") for name in remote_assets)
+    assert sorted(remote_runs) == sorted(local_runs) and "trial1" in remote_runs
+    assert remote_runs == local_runs
+    acc = tensorboard_accumulator(copy / "trial1")
+    assert "_hparams_/session_start_info" in acc.Tags()["tensors"]

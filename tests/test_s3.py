@@ -10,8 +10,9 @@ import uuid
 import numpy as np
 import pytest
 
-from remote_helpers import UploadCounter, download
+from remote_helpers import UploadCounter, download, log_dir_contents
 from tbcore import SummaryWriter, remote
+from tbcore.reader import list_runs
 from tbcore.testing import read_events, tensorboard_accumulator
 
 s3fs = pytest.importorskip("s3fs")
@@ -50,6 +51,8 @@ def _log_everything(writer: SummaryWriter) -> None:
             writer.add_histogram("weights", np.linspace(-1, 1, 50) * step, step, walltime=1000.0 + step)
     writer.add_text("notes", "**bold**", 0, walltime=1000.0)
     writer.add_scalars("multi", {"a": 1.0, "b": 2.0}, 0, walltime=1000.0)
+    writer.add_embedding(np.eye(3, dtype=np.float32), metadata=["x", "y", "z"], global_step=1)
+    writer.add_hparams({"lr": 0.01}, {"hp/loss": 0.5}, run_name="trial")
 
 
 def test_s3_run_read_back_by_tensorboard_matches_a_local_run(s3, tmp_path, logdir):
@@ -60,14 +63,16 @@ def test_s3_run_read_back_by_tensorboard_matches_a_local_run(s3, tmp_path, logdi
     with SummaryWriter(logdir) as local:
         _log_everything(local)
     fs.invalidate_cache()
-    names = download(fs, f"{bucket}/exp/run", tmp_path)
-    assert sorted(name.split("/")[0] for name in names if "/" in name) == ["multi_a", "multi_b"]
-    remote_acc, local_acc = tensorboard_accumulator(tmp_path), tensorboard_accumulator(logdir)
+    copy = tmp_path / "remote"
+    download(fs, f"{bucket}/exp/run", copy)
+    assert log_dir_contents(copy) == log_dir_contents(logdir)  # assets, sub-runs, events
+    assert sorted(list_runs(copy)) == [".", "multi_a", "multi_b", "trial"]
+    remote_acc, local_acc = tensorboard_accumulator(copy), tensorboard_accumulator(logdir)
     assert remote_acc.Tags()["tensors"] == local_acc.Tags()["tensors"]
     for tag in local_acc.Tags()["tensors"]:
         assert remote_acc.Tensors(tag) == local_acc.Tensors(tag)
     assert [p.step for p in remote_acc.Tensors("train/loss")] == list(range(30))
-    assert tensorboard_accumulator(tmp_path / "multi_b").Tensors("multi")[0].tensor_proto.float_val[0] == 2.0
+    assert tensorboard_accumulator(copy / "multi_b").Tensors("multi")[0].tensor_proto.float_val[0] == 2.0
 
 
 def test_s3_long_run_uploads_bounded_bytes_per_flush(s3, tmp_path, monkeypatch):
