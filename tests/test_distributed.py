@@ -124,16 +124,18 @@ def test_pickling_fails_alike_on_every_rank(rank_env, logdir):
                 pickle.dumps(writer)
 
 
-def test_jax_rank_never_initializes_jax_backends(rank_env):
+def test_single_process_jax_never_hides_the_launchers_rank(rank_env):
+    """Every rank of a torchrun job using JAX is JAX's process 0: the environment decides, and
+    JAX's backends are never initialized by the lookup."""
     jax = pytest.importorskip("jax")
     from jax._src import xla_bridge
 
     rank_env("RANK", "4")
-    if xla_bridge.backends_are_initialized():
-        assert ranks.process_rank() == jax.process_index()
-    else:
-        assert ranks.process_rank() == 4
-        assert not xla_bridge.backends_are_initialized()
+    initialized = xla_bridge.backends_are_initialized()
+    assert ranks.process_rank() == 4
+    assert xla_bridge.backends_are_initialized() == initialized
+    jax.numpy.zeros(1).block_until_ready()  # backends up, one process
+    assert ranks.process_rank() == 4
 
 
 def _distributed_worker(rank: int, init_method: str, logdir: str) -> None:

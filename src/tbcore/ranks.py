@@ -4,13 +4,16 @@ The rank of this process is taken, in this order, from:
 
 1. ``torch.distributed`` when it is imported and its default process group is initialized
    (``get_rank()``);
-2. JAX when it is imported and either ``jax.distributed.initialize()`` was called (its
-   process id) or its backends are already initialized (``jax.process_index()``); tbcore
-   never initializes JAX's backends itself;
+2. JAX when it is imported and ``jax.distributed.initialize()`` was called (its process id);
 3. the first of these environment variables that holds an integer: ``RANK`` (torchrun,
    Lightning, Accelerate, DeepSpeed), ``SLURM_PROCID`` (srun), ``OMPI_COMM_WORLD_RANK``
    (Open MPI), ``PMI_RANK`` (MPICH, Intel MPI), ``PMIX_RANK`` (PMIx launchers);
-4. otherwise 0.
+4. JAX when its backends are already initialized and see several processes (a TPU pod
+   without ``jax.distributed``): ``jax.process_index()``. A single-process JAX comes after
+   the environment, since every rank of a torchrun job that also uses JAX is JAX's process 0;
+5. otherwise 0.
+
+tbcore never initializes JAX's backends itself.
 
 ``LOCAL_RANK`` is not used: it is the rank within one host, so on several hosts it would
 make one writer per host.
@@ -19,6 +22,7 @@ make one writer per host.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 from typing import Any
@@ -33,7 +37,7 @@ _INACTIVE: dict[type, type] = {}
 
 def process_rank() -> int:
     """Return this process's global rank in its job (0 when it is not part of one)."""
-    for detect in (_torch_rank, _jax_rank, _env_rank):
+    for detect in (_torch_rank, _jax_distributed_rank, _env_rank, _jax_backend_rank):
         rank = detect()
         if rank is not None:
             return rank
@@ -47,20 +51,29 @@ def _torch_rank() -> int | None:
     return int(dist.get_rank())
 
 
-def _jax_rank() -> int | None:
+def _jax_module(name: str) -> Any:
+    """Return ``jax._src.<name>`` if JAX is imported (private modules, so guarded), else None."""
     if "jax" not in sys.modules:
         return None
     try:
-        from jax._src import distributed, xla_bridge
+        return importlib.import_module(f"jax._src.{name}")
     except ImportError:
         return None
-    state = getattr(distributed, "global_state", None)
-    if getattr(state, "client", None) is not None and getattr(state, "process_id", None) is not None:
-        return int(state.process_id)  # type: ignore[union-attr]
-    initialized = getattr(xla_bridge, "backends_are_initialized", None)
-    if initialized is not None and initialized():
-        return int(sys.modules["jax"].process_index())
-    return None
+
+
+def _jax_distributed_rank() -> int | None:
+    state = getattr(_jax_module("distributed"), "global_state", None)
+    if getattr(state, "client", None) is None or getattr(state, "process_id", None) is None:
+        return None
+    return int(state.process_id)  # type: ignore[union-attr]
+
+
+def _jax_backend_rank() -> int | None:
+    initialized = getattr(_jax_module("xla_bridge"), "backends_are_initialized", None)
+    if initialized is None or not initialized():
+        return None
+    jax = sys.modules["jax"]
+    return int(jax.process_index()) if jax.process_count() > 1 else None
 
 
 def _env_rank() -> int | None:
