@@ -272,6 +272,7 @@ def test_import_tbcore_and_local_writes_do_not_import_fsspec(logdir):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # JAX, if imported, warns; the child only exits
 def test_a_forked_child_never_uploads_the_parents_segments(memfs, tmp_path, monkeypatch):
     fs, root = memfs
     log = tmp_path / "uploads.log"
