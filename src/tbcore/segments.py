@@ -62,6 +62,7 @@ class SegmentedEventFile(EventFile):
         "_uploaded",
         "_spent",
         "_pending",
+        "_pending_bytes",
         "_lock",
         "_flush_secs",
         "_report",
@@ -84,6 +85,7 @@ class SegmentedEventFile(EventFile):
         self._uploaded = b""
         self._spent = 0
         self._pending: list[bytes] = []
+        self._pending_bytes = 0
         self._lock = threading.Lock()
         self._flush_secs = flush_secs
         self._report = report
@@ -96,7 +98,8 @@ class SegmentedEventFile(EventFile):
         """Take framed records; upload now if the segment is full, else within ``flush_secs``."""
         with self._lock:
             self._pending.extend(chunks)
-            if len(self._uploaded) + sum(map(len, self._pending)) >= self._store.segment_bytes:
+            self._pending_bytes += sum(map(len, chunks))
+            if len(self._uploaded) + self._pending_bytes >= self._store.segment_bytes:
                 self._upload_locked()
             else:
                 self._store.upload_later(self, self._flush_secs)
@@ -117,7 +120,7 @@ class SegmentedEventFile(EventFile):
             return
         self.closed = True
         if os.getpid() != self._pid:
-            self._pending = []
+            self._pending, self._pending_bytes = [], 0
             return
         self._store.forget(self)
         with self._lock:
@@ -141,7 +144,7 @@ class SegmentedEventFile(EventFile):
             return
         data = self._uploaded + b"".join(self._pending)
         self._store.put(self.path, data)
-        self._pending = []
+        self._pending, self._pending_bytes = [], 0
         self._spent += len(data)
         if len(data) >= self._store.segment_bytes or self._spent >= self._store.rewrite_factor * len(data):
             self._index += 1
