@@ -82,7 +82,8 @@ def pcm(samples: np.ndarray) -> tuple[np.ndarray, int]:
     if kind == "V" and samples.dtype.name.startswith(("bfloat", "float8")):
         samples = samples.astype(np.float32)
     elif kind != "f":
-        raise tbcore.invalid("snd_tensor", "float samples in [-1, 1], int16, int32, int8 or uint8", samples, kind=TypeError)
+        expected = "float samples in [-1, 1], int16, int32, int8 or uint8"
+        raise tbcore.invalid("snd_tensor", expected, samples, kind=TypeError)
     scaled = np.multiply(samples, 32767.0, dtype=np.float32)
     if not math.isfinite(scaled.sum(dtype=np.float64)) and np.isnan(scaled).any():
         raise tbcore.invalid("snd_tensor", "samples without NaN", samples)
@@ -122,7 +123,9 @@ def read_file(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
     return data, int(rate)
 
 
-def encode(tag: str, snd_tensor: Any, *, sample_rate: int = 44100, dataformats: str | None = None) -> summary_pb2.Summary:
+def encode(
+    tag: str, snd_tensor: Any, *, sample_rate: int = 44100, dataformats: str | None = None
+) -> summary_pb2.Summary:
     """Return an audio summary of ``snd_tensor`` (samples, or an audio file path) at ``sample_rate`` Hz."""
     rate = _sample_rate(sample_rate)
     if isinstance(snd_tensor, (str, os.PathLike)):

@@ -22,6 +22,7 @@ from tbplugins.imaging import image_grid, image_summary, pixels
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0
 
+_EXPECTED = "an (N, 4) array of [x_min, y_min, x_max, y_max] rows"
 _COLOR = (255, 0, 0)
 _LINE_WIDTH = 2
 
@@ -29,7 +30,7 @@ _LINE_WIDTH = 2
 def check_boxes(box_tensor: Any) -> np.ndarray:
     """Return ``box_tensor`` as an (N, 4) float64 array of finite ``[x_min, y_min, x_max, y_max]`` rows."""
     if box_tensor is None:
-        raise tbcore.invalid("box_tensor", "an (N, 4) array of [x_min, y_min, x_max, y_max]", box_tensor, kind=TypeError)
+        raise tbcore.invalid("box_tensor", _EXPECTED, box_tensor, kind=TypeError)
     boxes = tbcore.as_numpy(box_tensor, "box_tensor")
     if boxes.dtype.kind not in "fiu":
         raise tbcore.invalid("box_tensor", "an (N, 4) array of real numbers", boxes, kind=TypeError)
@@ -57,9 +58,10 @@ def check_labels(labels: Any, count: int) -> list[str] | None:
 def _check_rescale(rescale: Any) -> float:
     if isinstance(rescale, bool) or not isinstance(rescale, numbers.Real):
         raise tbcore.invalid("rescale", "a number > 0", rescale, kind=TypeError)
-    if not (math.isfinite(rescale) and rescale > 0):
+    scale = float(rescale)
+    if not (math.isfinite(scale) and scale > 0):
         raise tbcore.invalid("rescale", "a finite number > 0", rescale)
-    return float(rescale)
+    return scale
 
 
 def draw_boxes(image: np.ndarray, boxes: np.ndarray, labels: list[str] | None, rescale: float = 1.0) -> np.ndarray:

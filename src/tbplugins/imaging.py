@@ -27,7 +27,16 @@ import tbcore
 from tbcore.proto import summary_pb2
 from tbplugins.png import encode_png
 
-__all__ = ["image_grid", "image_summary", "parse_dataformats", "pixels", "power_of_two_grid", "tile", "to_nhwc", "to_uint8"]
+__all__ = [
+    "image_grid",
+    "image_summary",
+    "parse_dataformats",
+    "pixels",
+    "power_of_two_grid",
+    "tile",
+    "to_nhwc",
+    "to_uint8",
+]
 
 _LAYOUT_EXPECTED = "distinct letters H and W, optionally C and N, e.g. 'CHW', 'HWC', 'HW', 'NCHW'"
 _PIL_AS_IS = frozenset({"L", "RGB", "RGBA", "1", "I", "F"})

@@ -53,6 +53,6 @@ def encode_png(image: np.ndarray) -> bytes:
     height, width, channels = image.shape
     lines = _up_filtered(image)
     stream = _compressor(lines)
-    data = stream.compress(lines) + stream.flush()
+    data = stream.compress(lines.data) + stream.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOR_TYPE[channels], 0, 0, 0)
     return _SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
