@@ -84,8 +84,10 @@ def pcm(samples: np.ndarray) -> tuple[np.ndarray, int]:
     elif kind != "f":
         expected = "float samples in [-1, 1], int16, int32, int8 or uint8"
         raise tbcore.invalid("snd_tensor", expected, samples, kind=TypeError)
-    scaled = np.multiply(samples, 32767.0, dtype=np.float32)
-    if not math.isfinite(scaled.sum(dtype=np.float64)) and np.isnan(scaled).any():
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.multiply(samples, 32767.0, dtype=np.float32)
+        total = scaled.sum(dtype=np.float64)
+    if not math.isfinite(total) and np.isnan(scaled).any():
         raise tbcore.invalid("snd_tensor", "samples without NaN", samples)
     np.clip(scaled, -32767.0, 32767.0, out=scaled)
     np.rint(scaled, out=scaled)

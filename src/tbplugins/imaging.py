@@ -57,23 +57,32 @@ def to_nhwc(array: np.ndarray, layout: str, argument: str) -> np.ndarray:
 
     A layout with ``T`` (video frames, e.g. ``"NTCHW"``) gives a (N, T, H, W, C) view.
     """
+    check_dtype(array, argument)
+    given = tuple(array.shape)
     if array.ndim != len(layout):
+        raise ValueError(f"{argument}: expected {len(layout)} dimensions for dataformats={layout!r}, got shape {given}")
+    channels = array.shape[layout.index("C")] if "C" in layout else 1
+    if channels not in (1, 3, 4):
         raise ValueError(
-            f"{argument}: expected {len(layout)} dimensions for dataformats={layout!r}, "
-            f"got shape {tuple(array.shape)}"
+            f"{argument}: expected 1, 3 or 4 channels (grey, RGB, RGBA) on axis C of {layout!r}, got shape {given}"
         )
+    if array.size == 0:
+        raise ValueError(f"{argument}: expected a non-empty image, got shape {given}")
     for letter in "NC":
         if letter not in layout:
             array, layout = array[np.newaxis], letter + layout
-    batch = array.transpose([layout.index(letter) for letter in ("NTHWC" if "T" in layout else "NHWC")])
-    if batch.shape[-1] not in (1, 3, 4):
-        raise ValueError(
-            f"{argument}: expected 1, 3 or 4 channels (grey, RGB, RGBA) on axis C of {layout!r}, "
-            f"got shape {tuple(array.shape)}"
-        )
-    if batch.size == 0:
-        raise ValueError(f"{argument}: expected a non-empty image, got shape {tuple(array.shape)}")
-    return batch
+    return array.transpose([layout.index(letter) for letter in ("NTHWC" if "T" in layout else "NHWC")])
+
+
+def check_dtype(array: np.ndarray, argument: str) -> None:
+    """Raise TypeError unless ``array`` holds real pixel values (bool, int, uint or float)."""
+    if array.dtype.kind not in "biuf" and not _is_small_float(array.dtype):
+        raise tbcore.invalid(argument, "real pixel values (uint8, float in [0, 1], bool or int)", array, kind=TypeError)
+
+
+def _is_small_float(dtype: np.dtype) -> bool:
+    """bfloat16 and float8 arrays (ml_dtypes) have dtype kind 'V'."""
+    return dtype.kind == "V" and dtype.name.startswith(("bfloat", "float8"))
 
 
 def to_uint8(array: np.ndarray, argument: str) -> np.ndarray:
@@ -82,14 +91,14 @@ def to_uint8(array: np.ndarray, argument: str) -> np.ndarray:
     if kind == "u" and array.dtype.itemsize == 1:
         return array
     if kind == "b":
-        return array.view(np.uint8) * np.uint8(255)
+        return np.where(array, np.uint8(255), np.uint8(0))  # PIL's mode-1 arrays hold True as byte 255
     if kind in "iu":
         return np.clip(array, 0, 255).astype(np.uint8)
-    if kind == "V" and array.dtype.name.startswith(("bfloat", "float8")):
+    check_dtype(array, argument)
+    if kind == "V":
         array = array.astype(np.float32)
-    elif kind != "f":
-        raise tbcore.invalid(argument, "real pixel values (uint8, float in [0, 1], bool or int)", array, kind=TypeError)
-    total = array.sum(dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = array.sum(dtype=np.float64)  # NaN only if some value is NaN (or +inf and -inf meet): then look closer
     if not math.isfinite(total) and np.isnan(array).any():
         raise tbcore.invalid(argument, "pixel values without NaN", array)
     scaled = np.multiply(array, 255.0, dtype=np.float32)
