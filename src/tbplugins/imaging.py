@@ -28,6 +28,7 @@ from tbcore.proto import summary_pb2
 from tbplugins.png import encode_png
 
 __all__ = [
+    "check_dtype",
     "image_grid",
     "image_summary",
     "parse_dataformats",

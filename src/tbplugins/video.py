@@ -18,7 +18,7 @@ import numpy as np
 
 import tbcore
 from tbcore.proto import summary_pb2
-from tbplugins.imaging import image_summary, power_of_two_grid, to_nhwc, to_uint8
+from tbplugins.imaging import check_dtype, image_summary, power_of_two_grid, to_nhwc, to_uint8
 
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0
@@ -84,6 +84,7 @@ def encode(tag: str, vid_tensor: Any, *, fps: float = 4) -> summary_pb2.Summary:
         videos = clip_frames(vid_tensor, fps)
     else:
         array = tbcore.as_numpy(vid_tensor, "vid_tensor")
+        check_dtype(array, "vid_tensor")
         if array.ndim != 5:
             raise tbcore.invalid("vid_tensor", "5 dimensions (N, T, C, H, W)", array)
         videos = to_uint8(to_nhwc(array, "NTCHW", "vid_tensor"), "vid_tensor")
