@@ -115,12 +115,14 @@ def _png_rows(name: str, image: np.ndarray) -> list[tuple[str, str, float, int]]
     }
     encoders: dict[str, Callable[[], bytes]] = {"tbcore (chosen per image)": lambda: png.encode_png(image)}
     for label, make in settings.items():
+
         def deflate(make: Callable[[], Any] = make) -> bytes:
             stream = make()
             return bytes(stream.compress(lines.data) + stream.flush())
 
         encoders[f"Up filter, {label}"] = deflate
     for level in (1, 6):
+
         def pillow(level: int = level) -> bytes:
             output = io.BytesIO()
             Image.fromarray(image).save(output, format="PNG", compress_level=level)

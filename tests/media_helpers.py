@@ -48,3 +48,14 @@ def decoded_wav(payload):
 def summary_count(logdir):
     """Return the number of events with a summary that tbcore's reader finds in the run."""
     return sum(1 for event in read_events(logdir) if event.HasField("summary"))
+
+
+def modules_after(code):
+    """Run ``code`` in a fresh interpreter and return which of PIL, torch, matplotlib it imported, and its output."""
+    import subprocess
+    import sys
+
+    report = "\nimport sys\nprint(sorted(m for m in ('PIL', 'torch', 'matplotlib') if m in sys.modules))\n"
+    out = subprocess.run([sys.executable, "-c", code + report], capture_output=True, text=True, check=True, timeout=120)
+    *lines, modules = out.stdout.strip().splitlines()
+    return modules, lines

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from media_helpers import blobs, decoded_wav, summary_count
 
+from media_helpers import blobs, decoded_wav, summary_count
 from tbcore import SummaryWriter, summary
 from tbcore.testing import tensorboard_accumulator
 
@@ -95,7 +95,12 @@ def test_pure_encoder_and_metadata():
     [
         (np.zeros((2, 100)), {}, ValueError, r"snd_tensor: expected shape \(L,\) or \(1, L\); for several channels"),
         (np.zeros((0,)), {}, ValueError, r"snd_tensor: expected shape \(L,\)"),
-        (np.zeros((2, 3, 4)), {"dataformats": "CL"}, ValueError, r"snd_tensor: expected 2 dimensions for dataformats='CL'"),
+        (
+            np.zeros((2, 3, 4)),
+            {"dataformats": "CL"},
+            ValueError,
+            r"snd_tensor: expected 2 dimensions for dataformats='CL'",
+        ),
         (np.zeros((9, 10)), {"dataformats": "CL"}, ValueError, r"snd_tensor: expected at most 8 channels"),
         (np.zeros(10), {"dataformats": "XY"}, ValueError, r"dataformats: expected None, 'L', 'CL' or 'LC'"),
         (np.array([0.0, np.nan]), {}, ValueError, r"snd_tensor: expected samples without NaN"),

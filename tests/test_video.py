@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from media_helpers import blobs, decoded_image, gif_frames, summary_count
 
+from media_helpers import blobs, decoded_image, gif_frames, summary_count
 from tbcore import SummaryWriter, summary
 
 RNG = np.random.default_rng(0)
@@ -34,7 +34,7 @@ def test_frames_match_torch_grid(logdir, count):
     expected = np.round(_prepare_video(vid) * 255).astype(np.uint8)  # torch's grid, in [0, 1]
     frames = gif_frames(image)
     assert [duration for _, duration in frames] == [250] * 4
-    for (got, _), want in zip(frames, expected):
+    for (got, _), want in zip(frames, expected, strict=True):
         np.testing.assert_array_equal(got, want)
 
 
@@ -95,7 +95,7 @@ def test_matches_tensorboardx(logdir):
     ours = write(logdir / "ours", vid)
     theirs = decoded_image(logdir / "tbx", "v")
     assert (ours.size, ours.n_frames) == (theirs.size, theirs.n_frames)
-    for (a, da), (b, db) in zip(gif_frames(ours), gif_frames(theirs)):
+    for (a, da), (b, db) in zip(gif_frames(ours), gif_frames(theirs), strict=True):
         assert da == db
         assert np.abs(a.astype(int) - b).max() <= 8  # their palette is quantised, ours exact
 

@@ -71,9 +71,7 @@ def encode_gif(frames: np.ndarray, fps: float) -> bytes:
     """Return an animated, endlessly looping GIF of (T, H, W, C) uint8 frames (C 1 or 3) at ``fps``."""
     images = gif_frames(frames)
     output = io.BytesIO()
-    images[0].save(
-        output, format="GIF", save_all=True, append_images=images[1:], duration=frame_duration(fps), loop=0
-    )
+    images[0].save(output, format="GIF", save_all=True, append_images=images[1:], duration=frame_duration(fps), loop=0)
     return output.getvalue()
 
 
