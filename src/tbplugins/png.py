@@ -21,6 +21,7 @@ _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> grey, grey+alpha, RGB, RGBA
 _PROBE_ROWS = 16  # rows, spread over the image, compressed both ways to choose the settings
 _LEVEL1_RATIO = 0.6  # use zlib level 1 only where it makes the probe this much smaller than Huffman-only
+_RANDOM_RATIO = 0.9  # a probe that Huffman coding shrinks less than this is noise: skip the level-1 probe
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -49,6 +50,8 @@ def _compressor(lines: np.ndarray) -> zlib._Compress:
     probe = lines[:: max(1, lines.shape[0] // _PROBE_ROWS)][:_PROBE_ROWS].tobytes()
     huffman = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)
     huffman_size = len(huffman.compress(probe) + huffman.flush())
+    if huffman_size > _RANDOM_RATIO * len(probe):  # bytes close to uniformly random: level 1 cannot win
+        return zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)
     if len(zlib.compress(probe, 1)) < _LEVEL1_RATIO * huffman_size:
         return zlib.compressobj(1, zlib.DEFLATED, 15, 9)
     return zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)
