@@ -173,3 +173,28 @@ def test_images_need_no_pillow_import():
     code = "import tempfile, numpy as np, tbcore\nw = tbcore.SummaryWriter(tempfile.mkdtemp())\n"
     code += "w.add_image('a', np.zeros((3, 4, 4)), 0)\nw.close()"
     assert modules_after(code)[0] == "[]"
+
+
+TORCH_CASES = [
+    ("image", lambda: REF.transpose(2, 0, 1) / 255.0, "CHW"),
+    ("image", lambda: REF, "HWC"),
+    ("image", lambda: REF[:, :, 0], "HW"),
+    ("image", lambda: REF[:, :, 0].T / 255.0, "WH"),
+    ("images", lambda: np.stack([REF, 255 - REF, REF // 2]).transpose(0, 3, 1, 2), "NCHW"),
+    ("images", lambda: np.stack([REF[:, :, :1]] * 10) / 255.0, "NHWC"),
+]
+
+
+@pytest.mark.parametrize(("kind", "make", "layout"), TORCH_CASES)
+def test_matches_torch_writer(logdir, kind, make, layout):
+    torch = pytest.importorskip("torch")
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    value = torch.from_numpy(np.ascontiguousarray(make()))
+    with TorchWriter(str(logdir / "torch")) as writer:
+        getattr(writer, f"add_{kind}")("x", value, 0, dataformats=layout)
+    ours = write(logdir / "ours", kind, value, dataformats=layout)
+    theirs = pixels(decoded_image(logdir / "torch", "x"))
+    assert ours.shape[:2] == theirs.shape[:2]
+    difference = np.abs(np.broadcast_to(ours, theirs.shape).astype(int) - theirs)
+    assert difference.max() <= 1  # torch truncates floats, tbcore rounds

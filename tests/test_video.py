@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from media_helpers import blobs, decoded_image, gif_frames, summary_count
+from media_helpers import blobs, decoded_image, gif_frames, modules_after, summary_count
 from tbcore import SummaryWriter, summary
 
 RNG = np.random.default_rng(0)
@@ -126,3 +126,15 @@ def test_bad_video(logdir, value, fps, error, match):
         assert summary_count(logdir) == 0
         writer.add_video("good", video(1, 2), 1)
     assert summary_count(logdir) == 1
+
+
+def test_video_without_moviepy_and_error_without_pillow():
+    code = (
+        "import sys, numpy as np\nsys.modules['moviepy'] = None\nimport tbcore.summary\n"
+        "print(tbcore.summary.video('v', np.zeros((1, 2, 3, 4, 4))).value[0].image.encoded_image_string[:6])\n"
+        "sys.modules['PIL'] = None\n"
+        "for name in [m for m in sys.modules if m.startswith('PIL.')]:\n    del sys.modules[name]\n"
+        "try:\n    tbcore.summary.video('v', np.zeros((1, 2, 3, 4, 4)))\nexcept ImportError as e:\n    print(e)"
+    )
+    _, lines = modules_after(code)
+    assert lines == ["b'GIF89a'", "add_video needs PIL: pip install 'tbcore[video]'"]

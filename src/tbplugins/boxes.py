@@ -17,7 +17,7 @@ import numpy as np
 
 import tbcore
 from tbcore.proto import summary_pb2
-from tbplugins.imaging import image_grid, image_summary, pixels
+from tbplugins.imaging import image_grid, image_summary, pixels, require
 
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0
@@ -66,8 +66,9 @@ def _check_rescale(rescale: Any) -> float:
 
 def draw_boxes(image: np.ndarray, boxes: np.ndarray, labels: list[str] | None, rescale: float = 1.0) -> np.ndarray:
     """Return (H, W, C) uint8 ``image`` with ``boxes`` and ``labels`` drawn on it, resized by ``rescale``."""
-    from PIL import Image, ImageDraw, ImageFont
-
+    Image = require("PIL.Image", "image", "add_image_with_boxes")
+    ImageDraw = require("PIL.ImageDraw", "image", "add_image_with_boxes")
+    ImageFont = require("PIL.ImageFont", "image", "add_image_with_boxes")
     canvas = Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)
     if canvas.mode not in ("RGB", "RGBA"):
         canvas = canvas.convert("RGB")

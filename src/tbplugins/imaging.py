@@ -18,7 +18,9 @@ Shared by the image, image-with-boxes, figure and video plugins; not a plugin it
 
 from __future__ import annotations
 
+import importlib
 import math
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,7 @@ __all__ = [
     "parse_dataformats",
     "pixels",
     "power_of_two_grid",
+    "require",
     "tile",
     "to_nhwc",
     "to_uint8",
@@ -106,6 +109,15 @@ def to_uint8(array: np.ndarray, argument: str) -> np.ndarray:
     np.clip(scaled, 0.0, 255.0, out=scaled)
     np.add(scaled, 0.5, out=scaled)
     return scaled.astype(np.uint8)
+
+
+def require(module: str, extra: str, feature: str) -> ModuleType:
+    """Import ``module`` for ``feature``, or raise ImportError naming the tbcore extra that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        package = module.split(".")[0]
+        raise ImportError(f"{feature} needs {package}: pip install 'tbcore[{extra}]'") from None
 
 
 def _from_pil(image: Any) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 
 import tbcore
 from tbcore.proto import summary_pb2
-from tbplugins.imaging import check_dtype, image_summary, power_of_two_grid, to_nhwc, to_uint8
+from tbplugins.imaging import check_dtype, image_summary, power_of_two_grid, require, to_nhwc, to_uint8
 
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0
@@ -49,8 +49,7 @@ def gif_frames(frames: np.ndarray) -> list[Any]:
     (100x faster than the median cut Pillow uses by default, which made GIF writing slower
     than moviepy's).
     """
-    from PIL import Image
-
+    Image = require("PIL.Image", "video", "add_video")
     if frames.shape[3] == 1:
         return [Image.fromarray(frame[:, :, 0]) for frame in frames]
     keys = (frames[..., 0].astype(np.uint32) << 16) | (frames[..., 1].astype(np.uint32) << 8) | frames[..., 2]
