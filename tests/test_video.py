@@ -38,7 +38,7 @@ def test_frames_match_torch_grid(logdir, count):
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize(("fps", "duration"), [(4, 250), (3, 330), (10, 100), (0.5, 2000), (1000, 10)])
+@pytest.mark.parametrize(("fps", "duration"), [(4, 250), (3, 330), (10, 100), (0.5, 2000), (1000, 10), (0.001, 655350)])
 def test_frame_duration(logdir, fps, duration):
     image = write(logdir, video(1, 3), fps=fps)
     assert [d for _, d in gif_frames(image)] == [duration] * 3

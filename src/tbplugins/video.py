@@ -23,6 +23,8 @@ from tbplugins.imaging import check_dtype, image_summary, power_of_two_grid, req
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0
 
+_MAX_DELAY = 65535  # GIF stores frame delays in 10 ms units as a 16-bit number
+
 
 def _is_clip(value: Any) -> bool:
     return tbcore.lazy_issubclass(type(value), "moviepy.video.VideoClip", "VideoClip")
@@ -37,8 +39,9 @@ def clip_frames(clip: Any, fps: float) -> np.ndarray:
 
 
 def frame_duration(fps: float) -> int:
-    """Return the GIF frame duration in ms for ``fps``: ``1000 / fps`` rounded to GIF's 10 ms units (at least 10)."""
-    return max(1, round(100 / fps)) * 10
+    """Return the GIF frame duration in ms for ``fps``: ``1000 / fps`` rounded to GIF's 10 ms units, within the
+    range a GIF can store (10 ms to 655.35 s)."""
+    return min(_MAX_DELAY, max(1, round(100 / fps))) * 10
 
 
 def gif_frames(frames: np.ndarray) -> list[Any]:
