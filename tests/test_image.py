@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import itertools
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -198,3 +201,14 @@ def test_matches_torch_writer(logdir, kind, make, layout):
     assert ours.shape[:2] == theirs.shape[:2]
     difference = np.abs(np.broadcast_to(ours, theirs.shape).astype(int) - theirs)
     assert difference.max() <= 1  # torch truncates floats, tbcore rounds
+
+
+@pytest.mark.parametrize("layout", ["".join(p) for p in itertools.permutations("NCHW")])
+def test_every_batch_layout_matches_torch(layout):
+    from torch.utils.tensorboard._utils import convert_to_HWC
+
+    nchw = RNG.integers(0, 256, (3, 3, 4, 5), dtype=np.uint8)
+    value = nchw.transpose(["NCHW".index(letter) for letter in layout])
+    proto = summary.images("x", value, dataformats=layout)
+    got = np.asarray(Image.open(io.BytesIO(proto.value[0].image.encoded_image_string)))
+    np.testing.assert_array_equal(got, convert_to_HWC(value, layout))
