@@ -185,9 +185,12 @@ class SummaryWriter(Writer):
         global_step: int | None = None,
         sample_rate: int = 44100,
         walltime: float | None = None,
+        dataformats: str | None = None,
     ) -> None:
-        """Add audio: floats in [-1, 1] (clipped) or int16, shape (L,) or (1, L); see docs for channels."""
-        self._add("audio", tag, snd_tensor, global_step, walltime, {"sample_rate": sample_rate})
+        """Add audio: floats in [-1, 1] (clipped) or int16; shape (L,) or (1, L), or several channels
+        with ``dataformats='CL'`` (channels, samples) or ``'LC'`` (samples, channels)."""
+        options = {"sample_rate": sample_rate, "dataformats": dataformats}
+        self._add("audio", tag, snd_tensor, global_step, walltime, options)
 
     def add_text(self, tag: str, text_string: str, global_step: int | None = None, walltime: float | None = None) -> None:
         """Add Markdown text, under the tag ``<tag>/text_summary`` as torch does."""

@@ -19,17 +19,23 @@ from tbcore.registry import lookup
 from tbcore.validate import check_tag
 
 __all__ = [
+    "audio",
     "custom_scalars",
     "embedding",
     "encode",
+    "figure",
     "histogram",
     "hparams",
+    "image",
+    "image_with_boxes",
+    "images",
     "mesh",
     "pr_curve",
     "pr_curve_raw",
     "scalar",
     "tensor",
     "text",
+    "video",
 ]
 
 
@@ -63,6 +69,44 @@ def text(tag: str, text_string: str) -> Any:
 def tensor(tag: str, value: Any) -> Any:
     """Return a raw tensor ``Summary``."""
     return encode("tensor", tag, value)
+
+
+def image(tag: str, img_tensor: Any, dataformats: str = "CHW") -> Any:
+    """Return an image ``Summary`` (PNG) of ``img_tensor`` laid out as ``dataformats``."""
+    return encode("image", tag, img_tensor, dataformats=dataformats)
+
+
+def images(tag: str, img_tensor: Any, dataformats: str = "NCHW") -> Any:
+    """Return an image ``Summary`` of a batch tiled into one grid, as torch tiles it."""
+    return encode("images", tag, img_tensor, dataformats=dataformats)
+
+
+def image_with_boxes(
+    tag: str,
+    img_tensor: Any,
+    box_tensor: Any,
+    rescale: float = 1,
+    dataformats: str = "CHW",
+    labels: list[str] | None = None,
+) -> Any:
+    """Return an image ``Summary`` with ``box_tensor`` (N, 4) boxes and optional labels drawn on it."""
+    options = {"box_tensor": box_tensor, "rescale": rescale, "dataformats": dataformats, "labels": labels}
+    return encode("image_with_boxes", tag, img_tensor, **options)
+
+
+def figure(tag: str, figure: Any, close: bool = True) -> Any:
+    """Return an image ``Summary`` of a matplotlib figure (or a grid of a list of them)."""
+    return encode("figure", tag, figure, close=close)
+
+
+def video(tag: str, vid_tensor: Any, fps: float = 4) -> Any:
+    """Return an image ``Summary`` holding ``vid_tensor`` (N, T, C, H, W) as an animated GIF."""
+    return encode("video", tag, vid_tensor, fps=fps)
+
+
+def audio(tag: str, snd_tensor: Any, sample_rate: int = 44100, dataformats: str | None = None) -> Any:
+    """Return an audio ``Summary`` (WAV) of ``snd_tensor``; see docs/types/audio.md for shapes."""
+    return encode("audio", tag, snd_tensor, sample_rate=sample_rate, dataformats=dataformats)
 
 
 def pr_curve(tag: str, labels: Any, predictions: Any, num_thresholds: int = 127, weights: Any = None) -> Any:
