@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from tbcore.adapters import graph_builder_for
@@ -27,6 +28,16 @@ class SummaryWriter(Writer):
     :param max_queue: pending events after which they are written to the file.
     :param flush_secs: the longest time in seconds an event waits before it is written.
     :param filename_suffix: appended to the event file's name.
+
+    Keyword-only options that torch does not have:
+
+    :param storage_options: options for the fsspec filesystem of a URL ``log_dir`` (``s3://``,
+        ``gs://``, ``az://``, ``memory://``...), e.g. ``{"endpoint_url": ...}``; credentials
+        otherwise come from the filesystem package's usual configuration (docs/remote.md).
+    :param all_ranks: in a multi-process job, every rank writes into its own run
+        ``<log_dir>/rank<k>``; by default only rank 0 writes and the other ranks' writers
+        do nothing (docs/distributed.md).
+    :param rank: this process's rank, overriding detection (torch.distributed, JAX, ``RANK``...).
     """
 
     def __init__(
@@ -37,8 +48,22 @@ class SummaryWriter(Writer):
         max_queue: int = 10,
         flush_secs: float = 120,
         filename_suffix: str = "",
+        *,
+        storage_options: Mapping[str, Any] | None = None,
+        all_ranks: bool = False,
+        rank: int | None = None,
     ) -> None:
-        super().__init__(log_dir, comment, purge_step, max_queue, flush_secs, filename_suffix)
+        super().__init__(
+            log_dir,
+            comment,
+            purge_step,
+            max_queue,
+            flush_secs,
+            filename_suffix,
+            storage_options=storage_options,
+            all_ranks=all_ranks,
+            rank=rank,
+        )
         self._custom_scalar_layouts: list[dict[str, Any]] = []  # every layout given, merged on each write
 
     def add_scalars(
