@@ -204,7 +204,7 @@ def _value_rows() -> list[Row]:
         r("add_image_with_boxes", {"box_tensor": None}, "box_tensor"),
         r("add_image_with_boxes", {"box_tensor": "box"}, "box_tensor"),
         r("add_image_with_boxes", {"labels": ["a", "b"]}, "labels", "2 labels for 1 box"),
-        r("add_image_with_boxes", {"labels": "a"}, "labels"),
+        r("add_image_with_boxes", {"labels": 5}, "labels"),
         # add_figure
         *[r("add_figure", {"figure": v}, "figure") for v in (None, "figure", [1, 2], np.zeros((3, 8, 8)))],
         # add_video
@@ -226,7 +226,7 @@ def _value_rows() -> list[Row]:
         r("add_pr_curve", {"predictions": np.array([math.nan, 0.9, 0.8, 0.3])}, "predictions", "prediction NaN"),
         r("add_pr_curve", {"labels": None}, "labels"),
         r("add_pr_curve", {"predictions": COMPLEX}, "predictions"),
-        r("add_pr_curve", {"num_thresholds": 1}, "num_thresholds"),
+        r("add_pr_curve", {"num_thresholds": 0}, "num_thresholds"),
         r("add_pr_curve", {"num_thresholds": "many"}, "num_thresholds"),
         r("add_pr_curve", {"weights": np.ones(3)}, "weights", "weights length mismatch"),
         r("add_pr_curve", {"labels": EMPTY, "predictions": EMPTY}, "labels|predictions", "empty"),
