@@ -308,7 +308,7 @@ def call(writer_class: type, logdir: str, row: Row) -> Any:
     if row.method == "__init__":
         kwargs = {"log_dir": logdir, **row.bad}
         if "comment" in row.bad:
-            kwargs["log_dir"] = None
+            kwargs["log_dir"] = None  # the default runs/<stamp><comment>, in the working directory
         return writer_class(**kwargs)
     writer = writer_class(logdir)
     try:
@@ -338,19 +338,30 @@ def clear_message(row: Row, error: BaseException) -> bool:
 def classify(row: Row, writer_class: type) -> str:
     """Run ``row`` in a fresh temporary log dir and return clear / unclear / accepted / garbage."""
     with tempfile.TemporaryDirectory() as root:
-        logdir = os.path.join(root, "logs")
-        probe = writer_class(logdir) if row.method != "__init__" else None
-        if probe is not None:
-            probe.close()
-        before = snapshot(root)
+        cwd = os.getcwd()
+        os.chdir(root)  # a default log dir (runs/...) lands in root too
         try:
-            writer = call(writer_class, logdir, row)
-        except Exception as error:  # noqa: BLE001 - classifying any answer
-            return "clear" if clear_message(row, error) else "unclear"
+            return _classify_in(row, writer_class, root)
+        finally:
+            os.chdir(cwd)
+
+
+def _classify_in(row: Row, writer_class: type, root: str) -> str:
+    logdir = os.path.join(root, "logs")
+    if row.method != "__init__":
+        writer_class(logdir).close()  # the run's first file exists before the bad call
+    before = snapshot(root)
+    try:
+        writer = call(writer_class, logdir, row)
+    except Exception as error:  # noqa: BLE001 - classifying any answer
+        return "clear" if clear_message(row, error) else "unclear"
+    try:
         writer.close()
-        after = snapshot(root)
-        grew = {path for path, size in after.items() if path not in before and size > 88 or size > before.get(path, 0)}
-        return "garbage" if grew else "accepted"
+    except Exception:  # noqa: BLE001 - an error surfacing only at close is not a clear answer
+        return "unclear"
+    after = snapshot(root)
+    grew = {path for path, size in after.items() if path not in before and size > 88 or size > before.get(path, 0)}
+    return "garbage" if grew else "accepted"
 
 
 def main() -> None:

@@ -18,9 +18,10 @@ from tbcore.testing import read_events, tensorboard_accumulator
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
-def test_bad_input_is_a_clear_error_and_writes_nothing(logdir, row):
+def test_bad_input_is_a_clear_error_and_writes_nothing(logdir, row, monkeypatch):
     if not available(row.kind):
         pytest.skip(f"summary type {row.kind!r} is not installed")
+    monkeypatch.chdir(logdir.parent)  # a default log dir (runs/...) would land here, where it is seen
     writer = SummaryWriter(logdir) if row.method != "__init__" else None
     if writer is not None:
         writer.flush()
