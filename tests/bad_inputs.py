@@ -48,12 +48,9 @@ KIND = {
 
 
 def _figure() -> Any:
-    import matplotlib
+    from matplotlib.figure import Figure  # not pyplot: nothing keeps it open after the row
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    figure = pyplot.figure(figsize=(1, 1))
+    figure = Figure(figsize=(1, 1))
     figure.add_subplot().plot([0, 1])
     return figure
 
