@@ -81,8 +81,15 @@ class Writer:
         now = time.time()
         self._pipeline.put_event(file, events.file_version_event(now))
         if not run and self.purge_step is not None:
-            self._pipeline.put_event(file, events.file_version_event(now, self.purge_step))
-            self._pipeline.put_event(file, events.session_start_event(now, self.purge_step))
+            # Two STARTs at purge_step: TensorBoard's Python loader ignores the first START it sees
+            # in a run (it takes it for the first session, not a restart) and purges steps >=
+            # purge_step of all tags at the second. torch writes one, so Python never purges. If
+            # the run already had a START, both purge at the same step: same result. The Rust
+            # loader ignores STARTs and drops a tag's points >= s when a new point at step s comes.
+            # No START is written without purge_step, so a second writer never purges a first.
+            start = events.session_start_event(now, self.purge_step)
+            self._pipeline.put_event(file, start)
+            self._pipeline.put_event(file, start)
         return file
 
     def _open_main(self) -> EventFile:
