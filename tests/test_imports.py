@@ -65,3 +65,23 @@ def test_tensorboard_protos_and_ours_in_one_process(tmp_path):
         """
     )
     assert out.split() == ["1.5", "[2,", "3]"]
+
+
+def test_adapter_lookup_imports_no_framework():
+    """Choosing adapters for many types never imports a framework to check them."""
+    out = _run(
+        f"""
+        import sys, decimal
+        import numpy as np
+        import tbcore
+        from tbcore.adapters import adapter_for
+        for value in (1, 2.0, True, [1], (1,), np.float16(1), np.zeros(2), np.array(['a'])):
+            tbcore.as_numpy(value)
+        try:
+            adapter_for(decimal.Decimal)
+        except TypeError:
+            pass
+        print(",".join(m for m in {FRAMEWORKS!r} if m in sys.modules))
+        """
+    )
+    assert out.strip() == ""
