@@ -363,7 +363,7 @@ def _scalar(value: Any) -> Any:
         try:
             return float(value)
         except OverflowError:
-            return math.copysign(math.inf, value)
+            return math.inf if value > 0 else -math.inf  # copysign() would convert the int and overflow again
     if isinstance(value, np.generic):
         if value.dtype.kind not in "fiub":
             raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)
