@@ -69,3 +69,22 @@ def test_purge_step_repeated_resumes(logdir):
     with SummaryWriter(logdir, purge_step=6) as third:
         third.add_scalar("x", 200.0, 6)
     assert _points(tensorboard_accumulator(logdir).Tensors("x")) == EXPECTED[:6] + [(6, 200.0)]
+
+
+def test_purge_step_reaches_add_scalars_sub_runs(logdir):
+    with SummaryWriter(logdir) as first:
+        for step in range(4):
+            first.add_scalars("m", {"a": float(step)}, step)
+    with SummaryWriter(logdir, purge_step=2) as second:
+        second.add_scalars("m", {"a": 10.0}, 2)
+    assert _points(tensorboard_accumulator(logdir / "m_a").Tensors("m")) == [(0, 0.0), (1, 1.0), (2, 10.0)]
+
+
+def test_reopen_after_close_does_not_purge_own_data(logdir):
+    writer = SummaryWriter(logdir, purge_step=0)
+    writer.add_scalar("x", 1.0, 0)
+    writer.add_scalar("x", 2.0, 1)
+    writer.close()
+    writer.add_scalar("x", 3.0, 2)  # opens a second file
+    writer.close()
+    assert _points(tensorboard_accumulator(logdir).Tensors("x")) == [(0, 1.0), (1, 2.0), (2, 3.0)]

@@ -67,6 +67,7 @@ class Writer:
         self._files: dict[str, EventFile] = {}
         self._run_dirs: dict[str, str] = {}
         self._tags: set[str] = set()
+        self._purged: set[str] = set()  # runs whose first file carries the purge_step START events
         self._lock = threading.RLock()
         self._main: EventFile | None = None
         self._open_main()
@@ -80,7 +81,8 @@ class Writer:
         self._files[run] = file
         now = time.time()
         self._pipeline.put_event(file, events.file_version_event(now))
-        if not run and self.purge_step is not None:
+        if self.purge_step is not None and run not in self._purged:  # sub-runs too, unlike torch
+            self._purged.add(run)  # only the first file of each run: a reopen must not purge our own data
             # Two STARTs at purge_step: TensorBoard's Python loader ignores the first START it sees
             # in a run (it takes it for the first session, not a restart) and purges steps >=
             # purge_step of all tags at the second. torch writes one, so Python never purges. If
