@@ -40,11 +40,14 @@ def test_import_and_numpy_write_import_no_framework(tmp_path):
     assert out.strip() == ""
 
 
-def test_tensorboard_protos_and_ours_in_one_process(tmp_path):
+@pytest.mark.parametrize("tbcore_first", [False, True])
+def test_tensorboard_protos_and_ours_in_one_process(tmp_path, tbcore_first):
     """No descriptor-pool clash: TensorBoard's (and tensorboardX's, if installed) protos load beside ours."""
     out = _run(
         f"""
         import importlib.util
+        if {tbcore_first}:
+            import tbcore
         from tensorboard.compat.proto import event_pb2 as tb_event, summary_pb2 as tb_summary
         if importlib.util.find_spec("tensorboardX"):
             import tensorboardX  # noqa: F401 - its own protos in the same process
