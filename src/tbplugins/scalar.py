@@ -3,7 +3,7 @@
 The legacy ``simple_value`` form is written by default; ``new_style`` writes a rank-0
 float32 tensor with the ``scalars`` plugin metadata. Both show in both TensorBoard
 loaders. (torch's ``double_precision`` float64 tensors are dropped by the default Rust
-loader, so tbcore writes float32 for them too; see docs/migration.md.)
+loader, so tbcore writes float32 for them too; see docs/guide/migration.md.)
 """
 
 from __future__ import annotations
