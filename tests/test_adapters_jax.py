@@ -59,3 +59,32 @@ def test_device_arrays(logdir):
     with SummaryWriter(logdir) as writer:
         writer.add_scalar("g", array[1], 0)
     assert tensorboard_accumulator(logdir).Tensors("g")[0].tensor_proto.float_val[0] == 1.0
+
+
+def test_sharded_array_is_gathered_to_the_host(tmp_path):
+    """An array sharded over two (CPU) devices is fetched whole; run in a child with two host devices."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        f"""
+        import os
+        os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+        import jax, jax.numpy as jnp, numpy as np
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec
+        import tbcore
+        assert len(jax.devices()) == 2
+        mesh = Mesh(np.array(jax.devices()), ("x",))
+        array = jax.device_put(jnp.arange(8.0), NamedSharding(mesh, PartitionSpec("x")))
+        assert len(array.addressable_shards) == 2
+        assert tbcore.as_numpy(array).tolist() == list(range(8))
+        with tbcore.SummaryWriter({str(tmp_path)!r}) as writer:
+            writer.add_histogram("h", array, 0)
+            writer.add_scalar("s", array.sum(), 0)
+        print("ok")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr
+    assert tensorboard_accumulator(tmp_path).Tensors("s")[0].tensor_proto.float_val[0] == 28.0

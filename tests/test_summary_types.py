@@ -134,7 +134,8 @@ def test_histogram_nan_and_inf_are_data(logdir):
      ({"values": [1.0], "bins": [3.0, 1.0]}, ValueError, r"bins: expected a 1-d increasing array"),
      ({"values": [1.0], "max_bins": 0}, ValueError, r"max_bins: expected an int > 0"),
      ({"values": [1.0], "max_bins": 2.5}, TypeError, r"max_bins: expected an int > 0"),
-     ({"values": [1.0], "bins": 10, "max_bins": True}, TypeError, r"max_bins: expected an int > 0")],
+     ({"values": [1.0], "bins": 10, "max_bins": True}, TypeError, r"max_bins: expected an int > 0"),
+     ({"values": [1e20], "bins": 3}, ValueError, r"bins: numpy.histogram cannot bin these values")],
 )
 def test_histogram_bad_input(logdir, kwargs, error, match):
     with SummaryWriter(logdir) as writer:
@@ -258,3 +259,32 @@ def test_add_tensor_bad_input(logdir):
             writer.add_tensor("t", object())
         writer.add_tensor("t", [1, 2], 1)
     assert [e.step for e in tensorboard_accumulator(logdir).Tensors("t")] == [1]
+
+
+def test_histogram_equals_torch_on_random_inputs():
+    """Property test: for any finite float array and bin choice, the HistogramProto is torch's."""
+    pytest.importorskip("torch")
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+    from torch.utils.tensorboard import summary as torch_summary
+
+    with tempfile.TemporaryDirectory() as tmp:
+        torch_writer = TorchWriter(tmp)
+        default_bins = torch_writer.default_bins
+        torch_writer.close()
+    values = hnp.arrays(np.float64, st.integers(1, 200), elements=st.floats(-1e6, 1e6, allow_nan=False))
+
+    @hypothesis.settings(max_examples=60, deadline=None, derandomize=True)
+    @hypothesis.given(values, st.sampled_from(["tensorflow", "auto", "sturges", 1, 7, 64]),
+                      st.one_of(st.none(), st.integers(1, 50)))
+    def check(array, bins, max_bins):
+        torch_bins = default_bins if bins == "tensorflow" else bins
+        theirs = torch_summary.histogram("h", array, torch_bins, max_bins=max_bins).value[0].histo
+        ours = summary.histogram("h", array, bins=bins, max_bins=max_bins).value[0].histo
+        assert list(ours.bucket_limit) == list(theirs.bucket_limit)
+        assert list(ours.bucket) == list(theirs.bucket)
+        assert (ours.min, ours.max, ours.num) == (theirs.min, theirs.max, theirs.num)
+
+    check()

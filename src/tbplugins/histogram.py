@@ -79,7 +79,10 @@ def histogram_proto(
         counts = _counts_on_edges(finite, tensorflow_edges())
         limits = tensorflow_edges()
     elif finite.size:
-        counts, limits = np.histogram(finite, bins=bins)
+        try:
+            counts, limits = np.histogram(finite, bins=bins)
+        except ValueError as exc:  # e.g. a range too wide for float64 bin edges: say which argument
+            raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
         counts = counts.astype(np.float64)
     else:
         counts, limits = np.zeros(1), np.zeros(2)
