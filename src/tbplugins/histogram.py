@@ -81,7 +81,7 @@ def histogram_proto(
     elif finite.size:
         try:
             counts, limits = np.histogram(finite, bins=bins)
-        except ValueError as exc:  # e.g. a range too wide for float64 bin edges: say which argument
+        except (ValueError, IndexError) as exc:  # bins too fine for float64 (numpy < 1.24: IndexError)
             raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
         counts = counts.astype(np.float64)
     else:
