@@ -10,7 +10,7 @@ protobuf runtime from 3.20.3 to 7.36 (checked in throwaway venvs with 3.20.3, 4.
 4.25.9, 5.26.1, 5.29.6, 6.30.0, 6.33.6, 7.34.0 and 7.36.2, upb and pure-Python
 backends). A newer protoc (26+) writes ``ValidateProtobufRuntimeVersion(...)`` into
 every module, which refuses any runtime older than the protoc itself: do not upgrade the
-pin without widening the checks in CI (``.ci/run``, stage ``protobuf-range``).
+pin without checking the oldest declared protobuf again (``.ci/run core-oldest``).
 
 If the running interpreter does not have that exact grpcio-tools, the script creates a
 temporary venv, installs it there (needs PyPI), and runs protoc from it.
