@@ -108,7 +108,10 @@ def histogram_proto(
                 counts += _counts_on_edges(finite, limits)
     if limits is None or counts is None:
         if finite_count:
-            limits = _edges(flat, bins, low, high)
+            try:
+                limits = _edges(flat, bins, low, high)
+            except (ValueError, IndexError) as exc:  # bins too fine for float64 (numpy < 1.24: IndexError)
+                raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
             counts = np.zeros(len(limits) - 1)
             for _chunk, finite in _chunks(flat):
                 counts += _counts_on_edges(finite, limits)
@@ -144,7 +147,9 @@ def _check_bins(bins: Any) -> Any:
     return edges
 
 
-def encode(tag: str, values: np.ndarray, *, bins: Any = "tensorflow", max_bins: int | None = None) -> summary_pb2.Summary:
+def encode(
+    tag: str, values: np.ndarray, *, bins: Any = "tensorflow", max_bins: int | None = None
+) -> summary_pb2.Summary:
     """Return a histogram summary of ``values`` (a non-empty real array)."""
     if values.dtype.kind not in "fiub":
         raise tbcore.invalid("values", "a real-valued array", values, kind=TypeError)
