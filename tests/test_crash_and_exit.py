@@ -12,6 +12,8 @@ import pytest
 from reliability_helpers import all_files_intact, python, scalar_points, wait_for
 from tbcore.event_file import MIN_BACKLOG
 
+pytestmark = pytest.mark.core  # numpy + tensorboard only: also run with the oldest dependencies
+
 WRITER_LOOP = """
 import mmap, os, struct, sys, time
 from tbcore import SummaryWriter

@@ -17,6 +17,8 @@ from reliability_helpers import all_files_intact, python, scalar_points
 from tbcore import SummaryWriter
 from tbcore.reader import list_runs
 
+pytestmark = pytest.mark.core  # numpy + tensorboard only: also run with the oldest dependencies
+
 FILL_UNTIL_ERROR = """
 import json, os, resource, signal, sys
 import numpy as np

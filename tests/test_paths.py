@@ -9,6 +9,8 @@ import pytest
 
 from tbcore import SummaryWriter, plugins
 
+pytestmark = pytest.mark.core  # numpy + tensorboard only: also run with the oldest dependencies
+
 EVIL = ["../escaped", "../../escaped", "a/../../escaped", "/tmp/tbcore-escaped", "..", ".", "..\\escaped",
         "x\x00y", "~/escaped", "", "a//b", "C:\\escaped"]
 
