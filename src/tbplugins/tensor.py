@@ -24,6 +24,11 @@ def encode(tag: str, tensor: np.ndarray) -> summary_pb2.Summary:
     return tbcore.tensor_summary(tag, tensor, plugin_name=PLUGIN_NAME, data_class=summary_pb2.DATA_CLASS_TENSOR)
 
 
+def decode(value: summary_pb2.Summary.Value) -> np.ndarray:
+    """Return the stored tensor as a numpy array of its own dtype and shape."""
+    return tbcore.tensor_to_numpy(value.tensor)
+
+
 @tbcore.hookimpl
 def tbcore_summary_types() -> list[tbcore.SummaryType]:
     """Provide ``tensor``."""
@@ -34,5 +39,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="a raw tensor of any dtype (add_tensor)",
             value_name="tensor",
+            decode=decode,
         )
     ]
