@@ -244,3 +244,11 @@ def test_not_an_event_proto(tmp_path):
         warnings.simplefilter("always")
         assert len(scalars(tmp_path, on_corrupt="warn", as_frame=False)["step"]) == 0
     assert any(issubclass(w.category, TbcoreReadWarning) for w in caught)
+
+
+def test_tag_hash_collisions_never_merge_tags(logdir, monkeypatch):
+    from tbcore import fastscalar
+
+    monkeypatch.setattr(fastscalar, "_PRIME", np.uint64(0))  # every tag hashes alike
+    _write_scalars(logdir, steps=3, tags=("a", "b", "bb", "b\0"))
+    assert scalars(logdir, as_frame=False)["tag"].tolist() == ["a", "b", "bb", "b\0"] * 3

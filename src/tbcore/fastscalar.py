@@ -54,24 +54,36 @@ def _varint(u8: np.ndarray, at: np.ndarray, present: np.ndarray) -> tuple[np.nda
     return value.view(np.int64), position, ~going
 
 
+_PRIME = np.uint64(0x100000001B3)
+
+
 def _tag_ids(u8: np.ndarray, first: np.ndarray, length: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Return the distinct tags (decoded once each) and each record's index into them.
 
-    Tags are compared as rows of a zero-padded byte matrix led by their length, so equal
-    tags are found by one ``np.unique`` instead of one Python lookup per record.
+    The tag bytes are laid out as rows of a zero-padded matrix, hashed eight bytes at a
+    time, grouped by hash with one ``np.unique``, and every row is then compared with its
+    group's first row, so a hash collision can never merge two tags.
     """
     if first.size == 0:
         return [], np.zeros(0, np.int64)
-    width = int(length.max()) + 1
-    columns = np.arange(width - 1)
-    rows = np.zeros((first.size, width), np.uint8)
-    rows[:, 0] = length
-    inside = columns < length[:, None]
-    rows[:, 1:] = np.where(inside, u8[np.minimum(first[:, None] + columns, u8.size - 1)], 0)
-    distinct, ids = np.unique(rows.view(np.dtype((np.void, width))).reshape(-1), return_inverse=True)
-    rows = distinct.view(np.uint8).reshape(-1, width)
-    tags = [bytes(row[1 : 1 + row[0]]).decode("utf-8", errors="replace") for row in rows]
-    return tags, ids.reshape(-1).astype(np.int64)
+    width = -(-int(length.max()) // 8) * 8 or 8
+    columns = np.arange(width)
+    rows = u8[np.minimum(first[:, None] + columns, u8.size - 1)]
+    rows[columns >= length[:, None]] = 0
+    digest = length.astype(np.uint64) * _PRIME
+    for word in rows.view("<u8").T:
+        digest = (digest ^ word) * _PRIME
+    _, representative, ids = np.unique(digest, return_index=True, return_inverse=True)
+    ids = ids.reshape(-1)
+    exact = bool((rows == rows[representative[ids]]).all() and (length == length[representative[ids]]).all())
+    if not exact:  # a hash collision: group by the bytes themselves
+        keyed = np.concatenate([length[:, None].astype(np.uint8), rows], axis=1)
+        _, representative, ids = np.unique(
+            keyed.view(np.dtype((np.void, width + 1))).reshape(-1), return_index=True, return_inverse=True
+        )
+        ids = ids.reshape(-1)
+    tags = [bytes(rows[i, : length[i]]).decode("utf-8", errors="replace") for i in representative.tolist()]
+    return tags, ids.astype(np.int64)
 
 
 def decode_block(block: Block) -> FastScalars:

@@ -78,20 +78,18 @@ def _gather_u32(u8: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(u8[positions[:, None] + np.arange(4)]).view("<u4").reshape(-1)
 
 
-def _first_bad(buf: bytes, starts: list[int], lengths: list[int]) -> tuple[int, str] | None:
-    """Return ``(index, reason)`` of the first record whose length or data CRC is wrong, or None."""
-    if not starts:
+def _first_bad(buf: bytes, first: np.ndarray, size: np.ndarray, data_crc: list[int]) -> tuple[int, str] | None:
+    """Return ``(index, reason)`` of the first record whose length or data CRC is wrong, or None.
+
+    :param data_crc: the unmasked CRC32C of each record's data, computed while scanning.
+    """
+    if not first.size:
         return None
     u8 = np.frombuffer(buf, np.uint8)
-    first = np.asarray(starts, dtype=np.int64)
-    size = np.asarray(lengths, dtype=np.int64)
-    distinct = np.unique(size)
-    expected_head = dict(zip(distinct.tolist(), (masked_crc32c(_U64_PACK(n)) for n in distinct.tolist()), strict=True))
-    head_ok = _gather_u32(u8, first + 8) == np.array([expected_head[n] for n in lengths], dtype=np.uint32)
-    data_crc = np.fromiter(
-        (_crc32c(buf[s + 12 : s + 12 + n]) for s, n in zip(starts, lengths, strict=True)), np.uint32, len(starts)
-    )
-    data_ok = _gather_u32(u8, first + 12 + size) == _masked(data_crc)
+    distinct, which = np.unique(size, return_inverse=True)
+    expected_head = np.array([masked_crc32c(_U64_PACK(n)) for n in distinct.tolist()], dtype=np.uint32)
+    head_ok = _gather_u32(u8, first + 8) == expected_head[which.reshape(-1)]
+    data_ok = _gather_u32(u8, first + 12 + size) == _masked(np.array(data_crc, dtype=np.uint32))
     bad = np.flatnonzero(~(head_ok & data_ok))
     if bad.size == 0:
         return None
@@ -99,29 +97,32 @@ def _first_bad(buf: bytes, starts: list[int], lengths: list[int]) -> tuple[int, 
     return index, "length CRC mismatch" if not head_ok[index] else "data CRC mismatch"
 
 
-def _bounds(buf: bytes, check_crc: bool) -> tuple[list[int], list[int], int, str | None]:
-    """Find the complete records in ``buf``.
+def _bounds(buf: bytes, check_crc: bool) -> tuple[np.ndarray, np.ndarray, list[int], int, str | None]:
+    """Find the complete records in ``buf`` (one Python step per record: the only sequential part).
 
-    :returns: ``(starts, lengths, stop, problem)``: ``stop`` is where scanning stopped; ``problem``
-        is the reason the header at ``stop`` is corrupt, or None if it is just incomplete.
+    :returns: ``(starts, lengths, data CRCs, stop, problem)``: ``stop`` is where scanning stopped;
+        ``problem`` is why the header at ``stop`` is corrupt, or None if that record is just incomplete.
     """
     starts: list[int] = []
-    lengths: list[int] = []
-    append_start, append_length = starts.append, lengths.append
-    pos, n = 0, len(buf)
+    crcs: list[int] = []
+    append_start, append_crc = starts.append, crcs.append
+    pos, n, problem = 0, len(buf), None
     while pos + 12 <= n:
         length = _U64(buf, pos)[0]
         end = pos + length + 16
         if end > n or length > MAX_RECORD_BYTES:
             if check_crc and masked_crc32c(buf[pos : pos + 8]) != _U32(buf, pos + 8)[0]:
-                return starts, lengths, pos, "length CRC mismatch"
-            if length > MAX_RECORD_BYTES:
-                return starts, lengths, pos, f"declared length {length} is larger than {MAX_RECORD_BYTES}"
+                problem = "length CRC mismatch"
+            elif length > MAX_RECORD_BYTES:
+                problem = f"declared length {length} is larger than {MAX_RECORD_BYTES}"
             break
         append_start(pos)
-        append_length(length)
+        if check_crc:
+            append_crc(_crc32c(buf[pos + 12 : end - 4]))
         pos = end
-    return starts, lengths, pos, None
+    first = np.array(starts, dtype=np.int64)
+    lengths = np.diff(first, append=pos) - 16
+    return first, lengths, crcs, pos, problem
 
 
 def iter_blocks(path: str | os.PathLike[str], *, check_crc: bool = True, start: int = 0) -> Iterator[Block]:
@@ -140,21 +141,21 @@ def iter_blocks(path: str | os.PathLike[str], *, check_crc: bool = True, start: 
             if not buf:
                 return
             file_left = max(size - file.tell(), 0)
-            starts, lengths, stop, problem = _bounds(buf, check_crc)
-            if problem is None and stop + 12 <= len(buf) and not starts:
+            starts, lengths, crcs, stop, problem = _bounds(buf, check_crc)
+            if problem is None and stop + 12 <= len(buf) and not starts.size:
                 # one record larger than a block: read exactly its remaining bytes, if the file holds them
                 need = _U64(buf, stop)[0] + 16 - len(buf)
                 if need > file_left:
                     return
                 buf += file.read(need)
-                starts, lengths, stop, problem = _bounds(buf, check_crc)
-            bad = _first_bad(buf, starts, lengths) if check_crc else None
+                starts, lengths, crcs, stop, problem = _bounds(buf, check_crc)
+            bad = _first_bad(buf, starts, lengths, crcs) if check_crc else None
             if bad is not None:
                 index, problem = bad
-                stop = starts[index]
-                del starts[index:], lengths[index:]
-            if starts:
-                yield Block(path, buf, base, np.asarray(starts, np.int64), np.asarray(lengths, np.int64))
+                stop = int(starts[index])
+                starts, lengths = starts[:index], lengths[:index]
+            if starts.size:
+                yield Block(path, buf, base, starts, lengths)
             if problem is not None:
                 raise CorruptRecordError(path, base + stop, problem)
             if not chunk:
