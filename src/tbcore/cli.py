@@ -85,8 +85,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     _existing_logdir(args.logdir)
     runs = inspect_logdir(args.logdir, check_crc=not args.no_crc)
     warnings = [f"run {run.name!r}: {w}" for run in runs for w in run.warnings]
+    unreadable = [path for run in runs for path in run.unreadable]
     if args.json:
-        print(json.dumps({"logdir": args.logdir, "runs": as_json(runs), "warnings": warnings}, indent=2))
+        report = {"logdir": args.logdir, "runs": as_json(runs), "warnings": warnings, "unreadable": unreadable}
+        print(json.dumps(report, indent=2))
     else:
         tags = sum(len(by_tag) for run in runs for by_tag in run.tags.values())
         print(f"log directory {args.logdir}: {len(runs)} run(s), {tags} tag(s)")
@@ -95,6 +97,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             print("warnings:")
             for warning in warnings:
                 print(f"  - {warning}")
+    if unreadable:
+        raise CliError("cannot read " + "; ".join(unreadable))
     return 1 if args.strict and warnings else 0
 
 
@@ -113,7 +117,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         out = os.path.join(args.out, f"{plugin}.{args.format}") if several else args.out
         if several:
             os.makedirs(args.out, exist_ok=True)
-        count = export_table(args.logdir, plugin, args.format, out, runs=args.runs, tags=args.tags)
+        options = {"runs": args.runs, "tags": args.tags, "on_corrupt": "warn" if args.skip_corrupt else "raise"}
+        count = export_table(args.logdir, plugin, args.format, out, **options)
         if out is not None:
             print(f"{plugin}: {count:,} row(s) written to {out}", file=sys.stderr)
     return 0
@@ -191,6 +196,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--plugins", nargs="+", metavar="PLUGIN", help="TensorBoard plugins (default: scalars)")
     export.add_argument("--runs", nargs="+", metavar="RUN", help="only these runs")
     export.add_argument("--tags", nargs="+", metavar="TAG", help="only these tags")
+    export.add_argument("--skip-corrupt", action="store_true", help="warn about a corrupt file and go on")
     export.set_defaults(run=_cmd_export)
 
     listing = commands.add_parser("plugins", help="installed summary types, array adapters and broken plugins")

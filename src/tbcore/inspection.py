@@ -48,6 +48,7 @@ class RunSummary:
     events: int = 0
     tags: dict[str, dict[str, TagSummary]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
 
 
 class _Points:
@@ -130,7 +131,7 @@ def inspect_logdir(logdir: str | os.PathLike[str], *, check_crc: bool = True) ->
                 summary.bytes += os.path.getsize(path)
                 _inspect_file(path, summary, points, check_crc)
             except OSError as error:
-                summary.warnings.append(f"{path}: cannot be read: {error.strerror or error}")
+                summary.unreadable.append(f"{path}: {error.strerror or error}")
         summary.tags = points.summaries()
         summary.warnings += _tag_warnings(summary.tags)
         runs.append(summary)
