@@ -165,7 +165,8 @@ def test_runs_discovery_matches_tensorboard(logdir):
             writer.add_scalar("x", 1.0, 0)
     (logdir / "f").mkdir()
     (logdir / "f" / "x.tfevents.custom").write_bytes(b"")
-    expected = {os.path.relpath(d, logdir).replace(os.sep, "/") for d in io_wrapper.GetLogdirSubdirectories(str(logdir))}
+    found = io_wrapper.GetLogdirSubdirectories(str(logdir))
+    expected = {os.path.relpath(d, logdir).replace(os.sep, "/") for d in found}
     assert set(list_runs(logdir)) == expected == {".", "a", "a/b", "c/d/e", "f"}
 
 
