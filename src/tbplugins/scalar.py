@@ -59,20 +59,24 @@ def run_name(main_tag: str, key: str) -> str:
     return f"{main_tag.replace('/', '_')}_{key}"
 
 
-def encode_many(tag: str, tag_scalar_dict: Any) -> list[tbcore.Encoded]:
-    """Return one scalar per key of ``tag_scalar_dict``, each in the sub-run :func:`run_name` with tag ``tag``."""
+def encode_many(tag: str, tag_scalar_dict: Any, *, same_run: bool = False) -> list[tbcore.Encoded]:
+    """Return one scalar per key of ``tag_scalar_dict``, each in the sub-run :func:`run_name` with tag ``tag``.
+
+    With ``same_run`` they all go to the writer's own run instead, under the tags ``<tag>/<key>``.
+    """
     if not isinstance(tag_scalar_dict, Mapping):
         raise tbcore.invalid("tag_scalar_dict", "a dict of {str: number}", tag_scalar_dict, kind=TypeError)
     if not tag_scalar_dict:
         raise tbcore.invalid("tag_scalar_dict", "a non-empty dict of {str: number}", tag_scalar_dict)
-    records = []
+    values = []
     for key, value in tag_scalar_dict.items():
         if not isinstance(key, str) or not key:
             raise tbcore.invalid("tag_scalar_dict key", "a non-empty str", key, kind=TypeError)
         number = to_float(value, f"tag_scalar_dict[{key!r}]")
-        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=number)])
-        records.append(tbcore.Encoded(summary=summary, run=run_name(tag, key)))
-    return records
+        values.append((key, summary_pb2.Summary.Value(tag=f"{tag}/{key}" if same_run else tag, simple_value=number)))
+    if same_run:
+        return [tbcore.Encoded(summary=summary_pb2.Summary(value=[value for _, value in values]))]
+    return [tbcore.Encoded(summary=summary_pb2.Summary(value=[value]), run=run_name(tag, key)) for key, value in values]
 
 
 @tbcore.hookimpl
