@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
 import tbcore
 from tbcore import SummaryWriter
 from tbcore.decode import TagPlugins, decode_value
-from tbcore.reader import histograms, scalars, table, tensors, text
+from tbcore.reader import histograms, hparams, images, scalars, table, tensors, text
 from tbcore.testing import tensorboard_accumulator
 
 
@@ -112,3 +114,31 @@ def test_tag_plugins_first_metadata_wins():
     plugins_of = TagPlugins()
     assert plugins_of.plugin_of(first) == "scalars"
     assert plugins_of.plugin_of(later) == "scalars"
+
+
+def test_images_and_hparams_tables(logdir):
+    pytest.importorskip("PIL")
+    picture = np.zeros((3, 8, 16), dtype=np.float32)
+    picture[0] = 1.0
+    with SummaryWriter(logdir) as writer:
+        writer.add_image("pic", picture, 2)
+        writer.add_hparams({"lr": 0.1, "opt": "sgd", "warm": True}, {"hparam/acc": 0.9}, run_name="trial")
+    got = images(logdir, as_frame=False)
+    (value,) = got["value"]
+    assert (value["width"], value["height"]) == (16, 8) and value["encoded"].startswith(b"\x89PNG")
+    from PIL import Image
+
+    decoded = np.asarray(Image.open(io.BytesIO(value["encoded"])).convert("RGB"))
+    assert decoded.shape == (8, 16, 3) and decoded[0, 0].tolist() == [255, 0, 0]
+    found = hparams(logdir, as_frame=False)
+    assert set(found["run"].tolist()) == {"trial"}
+    by_tag = dict(zip(found["tag"].tolist(), found["value"], strict=True))
+    start = by_tag["_hparams_/session_start_info"]["session_start_info"]["hparams"]
+    assert start == {"lr": 0.1, "opt": "sgd", "warm": True}
+    assert "experiment" in by_tag["_hparams_/experiment"]
+
+
+def test_image_decoder_reads_the_tensor_form():
+    summary = tbcore.tensor_summary("i", np.array([b"2", b"1", b"png-a", b"png-b"], dtype=object), plugin_name="images")
+    decoded = decode_value(summary.value[0], "images")
+    assert (decoded["width"], decoded["height"], decoded["images"]) == (2, 1, [b"png-a", b"png-b"])
