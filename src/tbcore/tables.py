@@ -174,31 +174,6 @@ def _add_scalars(columns: _Columns, run: int, fast: Any, rows: list[tuple[int, s
     )
 
 
-def scalars(
-    logdir: str | os.PathLike[str],
-    *,
-    runs: Iterable[str] | None = None,
-    tags: Iterable[str] | None = None,
-    check_crc: bool = True,
-    on_corrupt: OnCorrupt = "raise",
-    as_frame: bool | None = None,
-) -> Any:
-    """Return every scalar of ``logdir`` as a tidy table with columns run, tag, step, wall_time, value.
-
-    Rows are in file order within a run (runs sorted by name). Legacy ``simple_value``
-    scalars and ``scalars``-plugin tensors are both read.
-
-    :param runs: only these runs; :param tags: only these tags.
-    :param check_crc: check record CRCs (off is about twice as fast and trusts the files).
-    :param on_corrupt: ``"raise"``, ``"warn"`` (skip the rest of that file) or a function of the error.
-    :param as_frame: True for a pandas DataFrame, False for ``{column: numpy array}``; None picks
-        pandas when it is installed.
-    :raises FileNotFoundError: ``logdir`` is not a directory.
-    """
-    columns = _collect(logdir, "scalars", runs, check_crc, on_corrupt, np.float64)
-    return columns.build(tags, as_frame, np.float64)
-
-
 def table(
     logdir: str | os.PathLike[str],
     plugin: str,
@@ -211,13 +186,29 @@ def table(
 ) -> Any:
     """Return the values of TensorBoard plugin ``plugin`` (e.g. ``"histograms"``) decoded, one row each.
 
-    The ``value`` column holds what the plugin's summary type decodes to (numpy arrays,
-    bytes, str or dicts); see :func:`scalars` for the other arguments.
+    Columns: run, tag, step, wall_time, value. Rows are in file order within a run (runs
+    sorted by name). The ``value`` column holds what the plugin's summary type decodes to
+    (numpy arrays, bytes, str or dicts); for ``"scalars"`` it is float64.
+
+    :param runs: only these runs; :param tags: only these tags.
+    :param check_crc: check record CRCs (off is about twice as fast and trusts the files).
+    :param on_corrupt: ``"raise"``, ``"warn"`` (skip the rest of that file) or a function of the error.
+    :param as_frame: True for a pandas DataFrame, False for ``{column: numpy array}``; None picks
+        pandas when it is installed.
+    :raises FileNotFoundError: ``logdir`` is not a directory.
     """
-    if plugin == "scalars":
-        return scalars(logdir, runs=runs, tags=tags, check_crc=check_crc, on_corrupt=on_corrupt, as_frame=as_frame)
-    columns = _collect(logdir, plugin, runs, check_crc, on_corrupt, object)
-    return columns.build(tags, as_frame, object)
+    dtype = np.float64 if plugin == "scalars" else object
+    columns = _collect(logdir, plugin, runs, check_crc, on_corrupt, dtype)
+    return columns.build(tags, as_frame, dtype)
+
+
+def scalars(logdir: str | os.PathLike[str], **options: Any) -> Any:
+    """Return every scalar of ``logdir`` (legacy ``simple_value`` and ``scalars`` tensors) as a tidy table.
+
+    Fast: plain scalar events are decoded from their bytes a block at a time. Keywords
+    (``runs``, ``tags``, ``check_crc``, ``on_corrupt``, ``as_frame``) as :func:`table`.
+    """
+    return table(logdir, "scalars", **options)
 
 
 def tensors(logdir: str | os.PathLike[str], **options: Any) -> Any:
