@@ -253,3 +253,17 @@ def test_tag_hash_collisions_never_merge_tags(logdir, monkeypatch):
     monkeypatch.setattr(fastscalar, "_PRIME", np.uint64(0))  # every tag hashes alike
     _write_scalars(logdir, steps=3, tags=("a", "b", "bb", "ba"))
     assert scalars(logdir, as_frame=False)["tag"].tolist() == ["a", "b", "bb", "ba"] * 3
+
+
+def test_following_a_growing_file_from_an_offset(logdir):
+    path = _write_scalars(logdir, steps=4)
+    offsets = _offsets(path)
+    data = open(path, "rb").read()
+    with open(path, "wb") as out:
+        out.write(data[: offsets[5] + 20])  # the writer is in the middle of record 5
+    seen = _offsets(path)
+    assert seen == offsets[:5]
+    with open(path, "wb") as out:
+        out.write(data)  # record 5 completed
+    resumed = [r.offset for r in iter_records(path, start=seen[-1] + len(list(iter_records(path))[4].data) + 16)]
+    assert resumed == offsets[5:]

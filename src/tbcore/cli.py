@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from tbcore import plugins
 from tbcore.inspection import RunSummary, as_json, inspect_logdir
@@ -138,7 +139,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         return f"{provider} ({info.distribution})" if info else provider
 
     types = plugins.summary_types()
-    report = {
+    report: dict[str, Any] = {
         "summary_types": [
             {
                 "name": name,

@@ -164,7 +164,8 @@ def run_demo(logdir: str, installed: Iterable[str] | None = None) -> dict[str, s
         except ImportError as error:  # an optional dependency of that type is missing
             outcome[kind] = f"skipped ({error})"
 
-    with SummaryWriter(logdir) as writer:
+    writer = SummaryWriter(logdir)
+    with writer:
         for step in _progress(STEPS):
             for kind, write in _PER_STEP.items():
                 attempt(kind, write, writer, step, rng)

@@ -64,8 +64,8 @@ class _Points:
         walls.append(wall)
 
     def summaries(self) -> dict[str, dict[str, TagSummary]]:
-        for key, (steps, walls) in self.slow.items():
-            self.parts.setdefault(key, []).append((np.array(steps, np.int64), np.array(walls, np.float64)))
+        for key, (step_list, wall_list) in self.slow.items():
+            self.parts.setdefault(key, []).append((np.array(step_list, np.int64), np.array(wall_list, np.float64)))
         out: dict[str, dict[str, TagSummary]] = {}
         for (plugin, tag), parts in sorted(self.parts.items()):
             steps = np.concatenate([p[0] for p in parts])
