@@ -265,5 +265,5 @@ def test_following_a_growing_file_from_an_offset(logdir):
     assert seen == offsets[:5]
     with open(path, "wb") as out:
         out.write(data)  # record 5 completed
-    resumed = [r.offset for r in iter_records(path, start=seen[-1] + len(list(iter_records(path))[4].data) + 16)]
-    assert resumed == offsets[5:]
+    next_offset = seen[-1] + 16 + len(list(iter_records(path))[4].data)  # just after the last record seen
+    assert [r.offset for r in iter_records(path, start=next_offset)] == offsets[5:]
