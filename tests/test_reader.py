@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tbcore import SummaryWriter, scan
 from tbcore.reader import (
@@ -267,3 +269,29 @@ def test_following_a_growing_file_from_an_offset(logdir):
         out.write(data)  # record 5 completed
     next_offset = seen[-1] + 16 + len(list(iter_records(path))[4].data)  # just after the last record seen
     assert [r.offset for r in iter_records(path, start=next_offset)] == offsets[5:]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_damaged_files_never_crash_the_reader(tmp_path_factory, data):
+    logdir = tmp_path_factory.mktemp("fuzz")
+    path = _write_scalars(logdir, steps=6, tags=("a", "bb"))
+    original = open(path, "rb").read()
+    good = [r.data for r in iter_records(path)]
+    damaged = bytearray(original[: data.draw(st.integers(0, len(original)))])
+    for _ in range(data.draw(st.integers(0, 3))):
+        if damaged:
+            damaged[data.draw(st.integers(0, len(damaged) - 1))] = data.draw(st.integers(0, 255))
+    with open(path, "wb") as out:
+        out.write(bytes(damaged))
+    read = []
+    try:
+        read = [r.data for r in iter_records(path)]
+    except CorruptRecordError as error:
+        assert error.path == path and 0 <= error.offset < len(damaged)
+    assert read == good[: len(read)]  # with CRCs on, whatever is read is what was written
+    for check_crc in (True, False):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TbcoreReadWarning)
+            table = scalars(logdir, check_crc=check_crc, on_corrupt="warn", as_frame=False)
+        assert len(table["step"]) == len(table["value"]) <= 12 + len(damaged) // 16
