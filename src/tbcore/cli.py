@@ -40,6 +40,8 @@ def _existing_logdir(logdir: str, *, need_runs: bool = True) -> None:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from tbcore.demo import describe_outcome, run_demo
 
+    if os.path.isdir(args.logdir) and list_runs(args.logdir):
+        print(f"note: {args.logdir} already holds event files; the demo adds new ones next to them", file=sys.stderr)
     print(f"writing a demo run with every installed summary type into {args.logdir}", file=sys.stderr)
     outcome = run_demo(args.logdir)
     print("summary types:\n" + describe_outcome(outcome))
