@@ -295,3 +295,13 @@ def test_damaged_files_never_crash_the_reader(tmp_path_factory, data):
             warnings.simplefilter("ignore", TbcoreReadWarning)
             table = scalars(logdir, check_crc=check_crc, on_corrupt="warn", as_frame=False)
         assert len(table["step"]) == len(table["value"]) <= 12 + len(damaged) // 16
+
+
+def test_reader_and_cli_import_no_framework():
+    code = (
+        "import sys, tbcore.reader, tbcore.cli\n"
+        "heavy = [m for m in ('pandas', 'torch', 'jax', 'PIL', 'matplotlib', 'tensorflow', 'tensorboard')"
+        " if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
