@@ -2,7 +2,7 @@
 
 Every ``add_*`` method has torch 2.13's name, argument order and defaults, and is one
 call into the generic :meth:`Writer.add` path with the summary type that implements it
-(see ``src/tbplugins``). Differences from torch are listed in docs/migration.md.
+(see ``src/tbplugins``). Differences from torch are listed in docs/guide/migration.md.
 """
 
 from __future__ import annotations

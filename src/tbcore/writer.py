@@ -78,6 +78,7 @@ class Writer:
         self._files: dict[str, EventFile] = {}
         self._run_dirs: dict[str, str] = {}
         self._tags: set[str] = set()
+        self._purged: set[str] = set()  # runs whose first file carries the purge_step START events
         self._lock = threading.RLock()
         self._main: EventFile | None = None
         self._open_main()
@@ -91,9 +92,17 @@ class Writer:
         self._files[run] = file
         now = time.time()
         self._pipeline.put_event(file, events.file_version_event(now))
-        if not run and self.purge_step is not None:
-            self._pipeline.put_event(file, events.file_version_event(now, self.purge_step))
-            self._pipeline.put_event(file, events.session_start_event(now, self.purge_step))
+        if self.purge_step is not None and run not in self._purged:  # sub-runs too, unlike torch
+            self._purged.add(run)  # only the first file of each run: a reopen must not purge our own data
+            # Two STARTs at purge_step: TensorBoard's Python loader ignores the first START it sees
+            # in a run (it takes it for the first session, not a restart) and purges steps >=
+            # purge_step of all tags at the second. torch writes one, so Python never purges. If
+            # the run already had a START, both purge at the same step: same result. The Rust
+            # loader ignores STARTs and drops a tag's points >= s when a new point at step s comes.
+            # No START is written without purge_step, so a second writer never purges a first.
+            start = events.session_start_event(now, self.purge_step)
+            self._pipeline.put_event(file, start)
+            self._pipeline.put_event(file, start)
         return file
 
     def _open_main(self) -> EventFile:
@@ -347,7 +356,7 @@ def _scalar(value: Any) -> Any:
         try:
             return float(value)
         except OverflowError:
-            return math.copysign(math.inf, value)
+            return math.inf if value > 0 else -math.inf  # copysign() would convert the int and overflow again
     if isinstance(value, np.generic):
         if value.dtype.kind not in "fiub":
             raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)

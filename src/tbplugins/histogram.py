@@ -69,7 +69,9 @@ def _trim(counts: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return kept, limits[start : end + 1]
 
 
-def histogram_proto(values: np.ndarray, bins: Any = "tensorflow", max_bins: int | None = None) -> summary_pb2.HistogramProto:
+def histogram_proto(
+    values: np.ndarray, bins: Any = "tensorflow", max_bins: int | None = None
+) -> summary_pb2.HistogramProto:
     """Return the ``HistogramProto`` of ``values`` (any shape, flattened)."""
     flat = values.reshape(-1).astype(np.float64, copy=False)
     finite = flat[np.isfinite(flat)] if not np.isfinite(flat).all() else flat
@@ -77,7 +79,10 @@ def histogram_proto(values: np.ndarray, bins: Any = "tensorflow", max_bins: int 
         counts = _counts_on_edges(finite, tensorflow_edges())
         limits = tensorflow_edges()
     elif finite.size:
-        counts, limits = np.histogram(finite, bins=bins)
+        try:
+            counts, limits = np.histogram(finite, bins=bins)
+        except (ValueError, IndexError) as exc:  # bins too fine for float64 (numpy < 1.24: IndexError)
+            raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
         counts = counts.astype(np.float64)
     else:
         counts, limits = np.zeros(1), np.zeros(2)
@@ -135,7 +140,9 @@ def _check_bins(bins: Any) -> Any:
     return edges
 
 
-def encode(tag: str, values: np.ndarray, *, bins: Any = "tensorflow", max_bins: int | None = None) -> summary_pb2.Summary:
+def encode(
+    tag: str, values: np.ndarray, *, bins: Any = "tensorflow", max_bins: int | None = None
+) -> summary_pb2.Summary:
     """Return a histogram summary of ``values`` (a non-empty real array)."""
     if values.dtype.kind not in "fiub":
         raise tbcore.invalid("values", "a real-valued array", values, kind=TypeError)

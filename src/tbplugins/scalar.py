@@ -3,11 +3,12 @@
 The legacy ``simple_value`` form is written by default; ``new_style`` writes a rank-0
 float32 tensor with the ``scalars`` plugin metadata. Both show in both TensorBoard
 loaders. (torch's ``double_precision`` float64 tensors are dropped by the default Rust
-loader, so tbcore writes float32 for them too; see docs/migration.md.)
+loader, so tbcore writes float32 for them too; see docs/guide/migration.md.)
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,11 @@ def to_float(value: Any, argument: str = "scalar_value") -> float:
     """Return ``value`` (a number or an array with one real element) as a float."""
     if isinstance(value, (str, bytes)) or value is None:
         raise tbcore.invalid(argument, _EXPECTED, value, kind=TypeError)
+    if isinstance(value, int):  # before numpy, which makes an object array of an int beyond int64
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
     array = tbcore.as_numpy(value, argument)
     if array.dtype.kind not in "fiub":
         raise tbcore.invalid(argument, _EXPECTED, value, kind=TypeError)

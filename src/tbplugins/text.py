@@ -2,7 +2,7 @@
 
 The tag is ``<tag>/text_summary`` as torch writes it. Unlike torch, the string is a
 rank-0 tensor, which TensorBoard renders as a Markdown block; torch's shape ``[1]``
-renders as a one-cell table (docs/migration.md).
+renders as a one-cell table (docs/guide/migration.md).
 """
 
 from __future__ import annotations
