@@ -99,7 +99,7 @@ def test_huge_declared_length_is_never_allocated(tmp_path, length):
         tracemalloc.stop()
     assert [r.data for r in records] == [b"ok"] or error is not None
     assert error is None or error.offset == 18
-    assert peak < 1024 * 1024
+    assert peak < 64 * 1024 * 1024  # the reader's own read buffer at most, never the declared length
 
 
 def test_a_record_that_is_not_an_event(tmp_path):

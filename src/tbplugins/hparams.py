@@ -15,7 +15,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 
 import tbcore
 from tbcore.proto import plugin_hparams_pb2 as hp_pb2
@@ -229,6 +229,15 @@ def encode_end(tag: str, status: Any) -> tbcore.Encoded:
     return tbcore.Encoded(summary=session_end(status), run=run_of(tag))
 
 
+def decode(value: summary_pb2.Summary.Value) -> dict[str, Any]:
+    """Return an hparams value as a dict: ``{"experiment" | "session_start_info" | "session_end_info": {...}}``.
+
+    Field names are the proto's; hyperparameter values are Python bool, float or str.
+    """
+    data = hp_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content)
+    return json_format.MessageToDict(data, preserving_proto_field_name=True)
+
+
 @tbcore.hookimpl
 def tbcore_summary_types() -> list[tbcore.SummaryType]:
     """Provide ``hparams`` and ``hparams_end``."""
@@ -240,6 +249,7 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             description="a hyperparameter trial and its metrics; the tag names the run (add_hparams)",
             adapt_value=False,
             value_name="hparam_dict",
+            decode=decode,
         ),
         tbcore.SummaryType(
             name="hparams_end",

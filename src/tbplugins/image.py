@@ -28,6 +28,23 @@ def encode_batch(tag: str, img_tensor: Any, *, dataformats: str = "NCHW") -> sum
     return encode(tag, img_tensor, dataformats=dataformats)
 
 
+def decode(value: summary_pb2.Summary.Value) -> dict[str, Any]:
+    """Return an image value as ``{width, height, colorspace, encoded, images}``.
+
+    ``encoded`` is the (first) picture's file bytes (PNG, or GIF for videos) and ``images`` all
+    of them: the legacy form holds one picture, the tensor form ``[width, height, picture...]``
+    any number (``colorspace`` is then 0: unknown).
+    """
+    if value.WhichOneof("value") == "image":
+        image = value.image
+        encoded = bytes(image.encoded_image_string)
+        size = {"width": image.width, "height": image.height, "colorspace": image.colorspace}
+        return {**size, "encoded": encoded, "images": [encoded]}
+    width, height, *pictures = [bytes(item) for item in value.tensor.string_val]
+    size = {"width": int(width), "height": int(height), "colorspace": 0}
+    return {**size, "encoded": pictures[0] if pictures else b"", "images": pictures}
+
+
 @tbcore.hookimpl
 def tbcore_summary_types() -> list[tbcore.SummaryType]:
     """Provide ``image`` and ``images``."""
@@ -39,6 +56,7 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             description="one image per step, PNG (add_image)",
             adapt_value=False,
             value_name="img_tensor",
+            decode=decode,
         ),
         tbcore.SummaryType(
             name="images",

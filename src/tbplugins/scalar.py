@@ -53,6 +53,13 @@ def encode(tag: str, scalar_value: Any, *, new_style: bool = False) -> summary_p
     return tbcore.tensor_summary(tag, np.float32(value), plugin_name=PLUGIN_NAME)
 
 
+def decode(value: summary_pb2.Summary.Value) -> float:
+    """Return the number stored in a scalar ``Summary.Value`` (``simple_value`` or a one-element tensor)."""
+    if value.WhichOneof("value") == "tensor":
+        return float(tbcore.tensor_to_numpy(value.tensor).reshape(-1)[0])
+    return float(value.simple_value)
+
+
 def run_name(main_tag: str, key: str) -> str:
     """Return torch's sub-run name for ``add_scalars``: ``<main_tag with / as _>_<key>``."""
     return f"{main_tag.replace('/', '_')}_{key}"
@@ -91,6 +98,7 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             description="one number per step (add_scalar)",
             adapt_value=False,
             value_name="scalar_value",
+            decode=decode,
         ),
         tbcore.SummaryType(
             name="scalars",
