@@ -87,7 +87,7 @@ def test_add_scalars_bad_input(logdir):
             writer.add_scalars("m", {})
         with pytest.raises(TypeError, match=r"tag_scalar_dict\['a'\]: expected a real number"):
             writer.add_scalars("m", {"a": "x"})
-        with pytest.raises(ValueError, match=r"run: .*"):
+        with pytest.raises(ValueError, match=r"tag_scalar_dict key: expected a sub-run name"):
             writer.add_scalars("m", {"../../escape": 1.0})
     assert os.listdir(logdir) == [os.listdir(logdir)[0]]  # no sub-run was created by a failed call
 
@@ -255,7 +255,7 @@ def test_add_tensor_bad_input(logdir):
     with SummaryWriter(logdir) as writer:
         with pytest.raises(TypeError, match=r"tensor: expected a numeric, bool or string array"):
             writer.add_tensor("t", np.array([np.datetime64("2020-01-01")]))
-        with pytest.raises(TypeError, match=r"tensor: no array adapter accepts"):
+        with pytest.raises(TypeError, match=r"tensor: expected a numpy array.*got builtins.object"):
             writer.add_tensor("t", object())
         writer.add_tensor("t", [1, 2], 1)
     assert [e.step for e in tensorboard_accumulator(logdir).Tensors("t")] == [1]

@@ -84,8 +84,8 @@ def adapter_for(cls: type) -> ArrayAdapter:
     adapter = get_plugin_manager().hook.tbcore_array_adapter(cls=cls)
     if adapter is None:
         raise TypeError(
-            f"no array adapter accepts {cls.__module__}.{cls.__qualname__}; expected a numpy array, a Python "
-            "number or (nested) list, a torch tensor, a JAX array or an object with __array__"
+            "expected a numpy array, a Python number or (nested) list, a torch tensor, a JAX array or an object "
+            f"with __array__, got {cls.__module__}.{cls.__qualname__} (no array adapter accepts it)"
         )
     if not isinstance(adapter, ArrayAdapter):
         raise TypeError(f"tbcore_array_adapter returned {type(adapter).__qualname__}, expected ArrayAdapter")

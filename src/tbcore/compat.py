@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tbcore.adapters import graph_builder_for
+from tbcore.validate import check_tag
 from tbcore.writer import Writer
 
 __all__ = ["SummaryWriter"]
@@ -80,6 +81,7 @@ class SummaryWriter(Writer):
         ``same_run=True`` (tbcore only) keeps them in this run instead, as the tags ``<main_tag>/<key>``,
         and declares a custom-scalars chart showing them all as lines of one chart.
         """
+        main_tag = check_tag(main_tag, "main_tag")
         self._add("scalars", main_tag, tag_scalar_dict, global_step, walltime, {"same_run": same_run})
         if same_run:
             chart = {main_tag: {main_tag: ["Multiline", [re.escape(f"{main_tag}/")]]}}
@@ -330,4 +332,5 @@ class SummaryWriter(Writer):
             "hparam_domain_interval": hparam_domain_interval,
             "status": status,
         }
-        self._add("hparams", run_name or str(time.time()), hparam_dict, global_step, None, options)
+        run = check_tag(run_name, "run_name") if run_name else str(time.time())
+        self._add("hparams", run, hparam_dict, global_step, None, options)

@@ -13,6 +13,7 @@ An I/O error in that thread is kept and raised, with the file's path, by the nex
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import socket
@@ -28,6 +29,7 @@ __all__ = ["EventFile", "Pipeline", "event_file_name"]
 _uid = itertools.count()
 _SCALAR_ITEM_BYTES = 64  # what a queued scalar is counted as against the byte cap
 DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024
+MIN_BACKLOG = 1024  #: callers wait while max(max_queue, MIN_BACKLOG) items are pending (bounds loss and memory)
 
 
 def event_file_name(suffix: str = "") -> str:
@@ -48,12 +50,19 @@ class EventFile:
     :param suffix: appended to the file name.
     """
 
-    __slots__ = ("path", "_fd", "_good_size", "tag_prefixes", "error", "closed")
+    __slots__ = ("path", "_fd", "_identity", "_good_size", "tag_prefixes", "error", "closed")
 
     def __init__(self, directory: str, suffix: str = "") -> None:
-        os.makedirs(directory, exist_ok=True)
         self.path = os.path.join(directory, event_file_name(suffix))
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            os.makedirs(directory, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except OSError as exc:
+            reason = exc
+            if os.path.exists(directory) and not os.path.isdir(directory):
+                reason = NotADirectoryError(errno.ENOTDIR, "Not a directory")
+            raise _with_path(reason, directory, "create an event file in") from exc
+        self._identity = _identity(os.fstat(self._fd))
         self._good_size = 0
         self.tag_prefixes: dict[str, bytes] = {}
         self.error: OSError | None = None
@@ -74,6 +83,18 @@ class EventFile:
                 pass
             raise _with_path(exc, self.path) from exc
         self._good_size += len(data)
+        self.check_in_place()
+
+    def check_in_place(self) -> None:
+        """Raise ``FileNotFoundError`` if the file was deleted or replaced (what is written to it is lost)."""
+        try:
+            identity = _identity(os.stat(self.path))
+        except FileNotFoundError:
+            identity = None
+        if identity != self._identity:
+            raise FileNotFoundError(
+                errno.ENOENT, "tbcore's event file was deleted or replaced while writing; events are lost", self.path
+            )
 
     def close(self) -> None:
         """Close the file descriptor (idempotent)."""
@@ -82,8 +103,12 @@ class EventFile:
             os.close(self._fd)
 
 
-def _with_path(exc: OSError, path: str) -> OSError:
-    return type(exc)(exc.errno, f"tbcore could not write event file: {exc.strerror}", path)
+def _with_path(exc: OSError, path: str, action: str = "write event file") -> OSError:
+    return type(exc)(exc.errno, f"tbcore could not {action}: {exc.strerror}", path)
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int]:
+    return stat.st_dev, stat.st_ino
 
 
 class _Marker:
@@ -102,13 +127,19 @@ class Pipeline:
     :param max_queue: pending items after which the thread is woken to write.
     :param flush_secs: the longest time an item waits before it is written.
     :param max_pending_bytes: callers adding large items wait while this many bytes are pending.
+
+    Callers wait while ``max_backlog = max(max_queue, MIN_BACKLOG)`` items are pending, and the
+    thread writes at least every ``max_backlog`` items, so at most ``2 * max_backlog`` accepted
+    items are not yet in the file at any time, however fast the callers are.
     """
 
     def __init__(self, max_queue: int, flush_secs: float, max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES) -> None:
         self.max_queue = max(1, max_queue)
         self.flush_secs = flush_secs
         self.max_pending_bytes = max_pending_bytes
-        self.error: OSError | None = None
+        self.max_backlog = max(self.max_queue, MIN_BACKLOG)
+        self._writes = 0  # batches written so far; callers waiting in _throttle watch it
+        self.error: Exception | None = None
         self._items: deque[Any] = deque()
         self._wakeup = threading.Event()
         self._signalled = False
@@ -123,11 +154,17 @@ class Pipeline:
         """Queue a scalar; ``value`` is a float or a zero-argument function returning an array."""
         items = self._items
         items.append((file, tag, value, step, wall_time))
-        if len(items) >= self.max_queue and not self._signalled:
-            self._wake()
+        if len(items) >= self.max_queue:
+            self._queue_full()
 
     def put_event(self, file: EventFile, data: bytes) -> None:
-        """Queue a serialized Event; waits while too many bytes are pending."""
+        """Queue a serialized Event; waits while too many bytes are pending.
+
+        Starts the thread if needed: every event file begins with an event, so the
+        ``flush_secs`` timer runs as soon as a file has something to write.
+        """
+        if self._thread is None:
+            self._start()
         size = len(data)
         if size > 4096:
             with self._bytes_lock:
@@ -136,8 +173,22 @@ class Pipeline:
                     self._bytes_lock.wait(0.05)
                 self._pending_bytes += size
         self._items.append((file, data, size))
-        if len(self._items) >= self.max_queue and not self._signalled:
+        if len(self._items) >= self.max_queue:
+            self._queue_full()
+
+    def _queue_full(self) -> None:
+        if len(self._items) >= self.max_backlog:
+            self._throttle()
+        elif not self._signalled:
             self._wake()
+
+    def _throttle(self) -> None:
+        """Wait until the thread has written a batch (it is behind by ``max_backlog`` items)."""
+        with self._bytes_lock:
+            writes = self._writes
+            self._wake()
+            while self._writes == writes and self._thread is not None:
+                self._bytes_lock.wait(0.1)
 
     def _wake(self) -> None:
         if self._thread is None:
@@ -165,9 +216,9 @@ class Pipeline:
     def check(self) -> None:
         """Raise the I/O error the writer thread met, if any (it stays set until :meth:`reset_error`)."""
         if self.error is not None:
-            raise self.error
+            raise self.error.with_traceback(None)  # raised again at each call: keep its traceback from growing
 
-    def reset_error(self) -> OSError | None:
+    def reset_error(self) -> Exception | None:
         """Clear and return the stored I/O error."""
         error, self.error = self.error, None
         return error
@@ -201,7 +252,13 @@ class Pipeline:
             self._wakeup.wait(self.flush_secs)
             self._wakeup.clear()
             self._signalled = False
-            self._drain()
+            while True:
+                try:
+                    self._drain()
+                    break
+                except Exception as exc:  # noqa: BLE001 - kept and raised to the caller; drain the rest
+                    if self.error is None:
+                        self.error = exc
             if self._stopping and not self._items:
                 return
 
@@ -211,18 +268,26 @@ class Pipeline:
         freed = 0
         scalar_event = events.scalar_event
         frame_into = record.frame_into
+        budget = self.max_backlog
         while True:
             try:
                 item = items.popleft()
             except IndexError:
                 break
             if item.__class__ is _Marker:
+                try:
+                    self._write_batches(batches)
+                    batches = {}
+                    for file in item.close:
+                        file.close()
+                finally:
+                    item.done.set()
+                continue
+            budget -= 1
+            if not budget:
                 self._write_batches(batches)
                 batches = {}
-                for file in item.close:
-                    file.close()
-                item.done.set()
-                continue
+                budget = self.max_backlog
             file = item[0]
             chunks = batches.get(file)
             if chunks is None:
@@ -254,6 +319,9 @@ class Pipeline:
                 file.error = exc
                 if self.error is None:
                     self.error = exc
+        with self._bytes_lock:
+            self._writes += 1
+            self._bytes_lock.notify_all()
 
 
 def _resolve_scalar(value: Any) -> float:

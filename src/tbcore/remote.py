@@ -195,9 +195,9 @@ def _register_exit_hook() -> None:
 
 
 def _close_remote_writers() -> None:
-    from tbcore.writer import _live
+    from tbcore.lifecycle import live_writers
 
-    for writer in list(_live):
+    for writer in live_writers():
         if isinstance(getattr(writer, "_storage", None), FsspecStorage):
             try:
                 writer.close()

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tbcore import events, plugins, ranks
+from tbcore import events, lifecycle, plugins, ranks
 from tbcore.adapters import adapter_for, as_numpy
 from tbcore.encoded import Encoded, normalize
 from tbcore.errors import invalid
@@ -31,7 +31,6 @@ from tbcore.validate import MAX_STEP, check_positive, check_step, check_tag, che
 
 __all__ = ["FileWriter", "Writer"]
 
-_live: weakref.WeakSet[Writer] = weakref.WeakSet()
 _SCALAR_EXPECTED = "a real number, or a numpy/torch/JAX value holding exactly one real number (0-d or shape (1,))"
 
 
@@ -82,8 +81,8 @@ class Writer:
         self._lock = threading.RLock()
         self._main: EventFile | None = None
         self._open_main()
-        _live.add(self)
-        self._finalizer = weakref.finalize(self, _shutdown, self._pipeline, self._files)
+        self._finalizer = weakref.finalize(self, lifecycle.finalize, self._pipeline, self._files, self.log_dir)
+        lifecycle.track(self)
 
     # ------------------------------------------------------------------ files and runs
     def _open_file(self, run: str) -> EventFile:
@@ -265,7 +264,7 @@ class Writer:
         :raises OSError: an earlier write failed; the writer is closed all the same.
         """
         with self._lock:
-            _shutdown(self._pipeline, self._files)
+            lifecycle.shutdown(self._pipeline, self._files)
             self._main = None
             error = self._pipeline.reset_error()
         if error is not None:
@@ -279,8 +278,10 @@ class Writer:
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError(
-            "SummaryWriter cannot be pickled: it owns an open file and a thread. Create a writer in the "
-            "child process instead (e.g. SummaryWriter(log_dir, filename_suffix=f'.rank{rank}'))"
+            f"SummaryWriter cannot be pickled (log_dir={self.log_dir!r}): it owns open files and a thread. "
+            "Processes started with 'spawn' or 'forkserver' must create their own writer, e.g. "
+            "SummaryWriter(log_dir) in the child (it writes a file of its own beside the parent's); "
+            "with 'fork' an inherited writer works as is"
         )
 
     def _after_fork_in_child(self) -> None:
@@ -382,19 +383,3 @@ def _scalar(value: Any) -> Any:
     if array.dtype.kind not in "fiub":
         raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)
     return float(array.reshape(-1)[0])
-
-
-def _shutdown(pipeline: Pipeline, files: dict[str, EventFile]) -> None:
-    """Write what is pending, close every file and stop the thread (finalizer and ``close()``)."""
-    pipeline.sync(close=[file for file in files.values() if not file.closed])
-    files.clear()
-    pipeline.stop()
-
-
-def _after_fork_in_child() -> None:
-    for writer in list(_live):
-        writer._after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)

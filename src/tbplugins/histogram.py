@@ -69,32 +69,63 @@ def _trim(counts: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return kept, limits[start : end + 1]
 
 
+_CHUNK = 1 << 20  #: values converted to float64 at a time, so huge inputs need little extra memory
+
+
+def _chunks(flat: np.ndarray) -> Any:
+    """Yield ``(chunk as float64, its finite values)`` for consecutive slices of ``flat``."""
+    for start in range(0, flat.size, _CHUNK):
+        chunk = flat[start : start + _CHUNK].astype(np.float64, copy=False)
+        finite = np.isfinite(chunk)
+        yield chunk, (chunk if finite.all() else chunk[finite])
+
+
+def _edges(flat: np.ndarray, bins: Any, low: float, high: float) -> np.ndarray:
+    """Return the bin edges numpy.histogram would use for the finite values of ``flat``."""
+    if isinstance(bins, str):  # a rule that looks at all the data
+        finite = flat[np.isfinite(flat)]
+        return np.histogram_bin_edges(finite.astype(np.float64, copy=False), bins=bins)
+    return np.histogram_bin_edges(np.array([low, high]), bins=bins)  # an int or explicit edges: only the range
+
+
 def histogram_proto(
     values: np.ndarray, bins: Any = "tensorflow", max_bins: int | None = None
 ) -> summary_pb2.HistogramProto:
-    """Return the ``HistogramProto`` of ``values`` (any shape, flattened)."""
-    flat = values.reshape(-1).astype(np.float64, copy=False)
-    finite = flat[np.isfinite(flat)] if not np.isfinite(flat).all() else flat
-    if isinstance(bins, str) and bins == "tensorflow":
-        counts = _counts_on_edges(finite, tensorflow_edges())
-        limits = tensorflow_edges()
-    elif finite.size:
-        try:
-            counts, limits = np.histogram(finite, bins=bins)
-        except (ValueError, IndexError) as exc:  # bins too fine for float64 (numpy < 1.24: IndexError)
-            raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
-        counts = counts.astype(np.float64)
-    else:
-        counts, limits = np.zeros(1), np.zeros(2)
+    """Return the ``HistogramProto`` of ``values`` (any shape, flattened), in chunks of :data:`_CHUNK` values."""
+    flat = values.reshape(-1)
+    total = squares = 0.0
+    low, high, finite_count = np.inf, -np.inf, 0
+    tensorflow = isinstance(bins, str) and bins == "tensorflow"
+    limits = tensorflow_edges() if tensorflow else None
+    counts = np.zeros(len(limits) - 1) if limits is not None else None
+    for chunk, finite in _chunks(flat):
+        total += float(chunk.sum())
+        squares += float(chunk.dot(chunk))
+        if finite.size:
+            finite_count += finite.size
+            low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+            if counts is not None and limits is not None:
+                counts += _counts_on_edges(finite, limits)
+    if limits is None or counts is None:
+        if finite_count:
+            try:
+                limits = _edges(flat, bins, low, high)
+            except (ValueError, IndexError) as exc:  # bins too fine for float64 (numpy < 1.24: IndexError)
+                raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
+            counts = np.zeros(len(limits) - 1)
+            for _chunk, finite in _chunks(flat):
+                counts += _counts_on_edges(finite, limits)
+        else:
+            counts, limits = np.zeros(1), np.zeros(2)
     if max_bins is not None and len(counts) > max_bins:
         counts, limits = _merge_bins(counts, limits, max_bins)
     counts, limits = _trim(counts, limits)
     return summary_pb2.HistogramProto(
-        min=float(finite.min()) if finite.size else 0.0,
-        max=float(finite.max()) if finite.size else 0.0,
+        min=low if finite_count else 0.0,
+        max=high if finite_count else 0.0,
         num=float(flat.size),
-        sum=float(flat.sum()),
-        sum_squares=float(flat.dot(flat)),
+        sum=total,
+        sum_squares=squares,
         bucket_limit=limits.tolist(),
         bucket=counts.tolist(),
     )

@@ -94,6 +94,8 @@ def encode(
         raise tbcore.invalid("labels", "an array of 0/1 or bool labels", labels, kind=TypeError)
     predictions = _numeric(predictions, "predictions").reshape(-1).astype(np.float64)
     labels = _numeric(labels, "labels").reshape(-1).astype(np.float64)
+    if predictions.size == 0:
+        raise tbcore.invalid("predictions", "a non-empty array", predictions)
     if labels.size != predictions.size:
         raise ValueError(
             f"labels: expected as many elements as predictions ({predictions.size}), got {labels.size}"

@@ -78,6 +78,8 @@ def encode_many(tag: str, tag_scalar_dict: Any, *, same_run: bool = False) -> li
     for key, value in tag_scalar_dict.items():
         if not isinstance(key, str) or not key:
             raise tbcore.invalid("tag_scalar_dict key", "a non-empty str", key, kind=TypeError)
+        if "\x00" in key or "\\" in key or any(part in ("", ".", "..") for part in run_name(tag, key).split("/")):
+            raise tbcore.invalid("tag_scalar_dict key", "a sub-run name without NUL, '\\' or '..' parts", key)
         number = to_float(value, f"tag_scalar_dict[{key!r}]")
         values.append((key, summary_pb2.Summary.Value(tag=f"{tag}/{key}" if same_run else tag, simple_value=number)))
     if same_run:

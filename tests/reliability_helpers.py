@@ -1,0 +1,66 @@
+"""Helpers shared by the reliability tests: child Python processes and strict read-back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Any
+
+from tbcore.reader import list_runs
+from tbcore.testing import tensorboard_accumulator
+from tbcore.verify import verify_file
+
+CHILD_TIMEOUT = 120
+
+
+def python(code: str, *args: Any, wait: bool = True, **popen: Any) -> Any:
+    """Run ``code`` (dedented) in a fresh interpreter with ``args`` as sys.argv[1:].
+
+    With ``wait`` return the CompletedProcess (text output), else the Popen (stdout piped).
+    """
+    command = [sys.executable, "-c", textwrap.dedent(code), *map(str, args)]
+    if wait:
+        return subprocess.run(command, capture_output=True, text=True, timeout=CHILD_TIMEOUT, **popen)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+
+
+def all_scalar_points(run_dir: str | os.PathLike[str]) -> dict[str, list[tuple[int, float]]]:
+    """Return ``{tag: [(step, value), ...]}`` of one run as TensorBoard's own loader reads it (loaded once)."""
+    acc = tensorboard_accumulator(run_dir)
+    return {
+        tag: [(p.step, float(p.tensor_proto.float_val[0])) for p in acc.Tensors(tag)]
+        for tag in acc.Tags().get("tensors", [])
+        if acc.SummaryMetadata(tag).plugin_data.plugin_name == "scalars"
+    }
+
+
+def scalar_points(run_dir: str | os.PathLike[str], tag: str) -> list[tuple[int, float]]:
+    """Return ``(step, value)`` of ``tag`` in one run as TensorBoard's own loader reads it."""
+    return all_scalar_points(run_dir).get(tag, [])
+
+
+def all_files_intact(logdir: str | os.PathLike[str], *, torn_tail: bool = False) -> list[str]:
+    """Check that every event file under ``logdir`` is whole, valid records (``torn_tail``: but a cut last one).
+
+    Returns their paths.
+    """
+    paths = [path for files in list_runs(logdir).values() for path in files]
+    for path in paths:
+        report = verify_file(path)
+        assert report.ok or (torn_tail and report.problem.startswith("truncated record")), report
+    return paths
+
+
+def wait_for(predicate: Any, timeout: float = 60.0, interval: float = 0.05) -> bool:
+    """Poll ``predicate()`` until it is true or ``timeout`` passes; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return bool(value)
+        time.sleep(interval)

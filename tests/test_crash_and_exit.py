@@ -1,0 +1,164 @@
+"""Nothing lost at exit, and only a bounded tail lost on SIGKILL; files always readable by TensorBoard."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import struct
+
+import pytest
+
+from reliability_helpers import all_files_intact, python, scalar_points, wait_for
+from tbcore.event_file import MIN_BACKLOG
+
+pytestmark = pytest.mark.core  # numpy + tensorboard only: also run with the oldest dependencies
+
+WRITER_LOOP = """
+import mmap, os, struct, sys, time
+from tbcore import SummaryWriter
+logdir, counter = sys.argv[1], sys.argv[2]
+max_queue, flush_secs, pause = int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+shared = mmap.mmap(os.open(counter, os.O_RDWR), 8)
+writer = SummaryWriter(logdir, max_queue=max_queue, flush_secs=flush_secs)
+print("ready", flush=True)
+for step in range(30_000):  # bounded, so that reading back stays quick
+    writer.add_scalar("loss", float(step), step)
+    shared[:8] = struct.pack("<q", step + 1)  # accepted: add_scalar returned for steps <= this one
+    if pause:
+        time.sleep(pause)
+time.sleep(120)
+"""
+
+
+def _kill_trial(tmp_path, trial: int, max_queue: int, pause: float) -> int:
+    logdir = tmp_path / f"trial{trial}"
+    counter = tmp_path / f"counter{trial}"
+    counter.write_bytes(bytes(8))
+    child = python(WRITER_LOOP, logdir, counter, max_queue, 60, pause, wait=False)
+    try:
+        assert child.stdout.readline().strip() == "ready", child.stderr.read()
+        wait_for(lambda: struct.unpack("<q", counter.read_bytes())[0] > 0, timeout=30)
+        wait_for(lambda: False, timeout=random.uniform(0.0, 0.15), interval=0.01)
+    finally:
+        child.kill()
+        child.communicate(timeout=30)
+    accepted = struct.unpack("<q", counter.read_bytes())[0]
+    all_files_intact(logdir, torn_tail=True)
+    points = scalar_points(logdir, "loss")
+    assert points == [(step, float(step)) for step in range(len(points))], "a gap or a wrong value"
+    return accepted - len(points)
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_loses_at_most_the_backlog(tmp_path):
+    """20 SIGKILLs: every file reads cleanly and at most 2 * max(max_queue, MIN_BACKLOG) events are lost."""
+    random.seed(8)
+    losses = []
+    for trial in range(20):
+        max_queue = (20, 5000)[trial % 2]
+        pause = (0.0, 0.0005)[(trial // 2) % 2]
+        lost = _kill_trial(tmp_path, trial, max_queue, pause)
+        assert -1 <= lost <= 2 * max(max_queue, MIN_BACKLOG), (trial, lost)
+        losses.append(lost)
+    print("events lost per SIGKILL:", losses)
+
+
+def test_sigkill_after_flush_secs_loses_nothing(tmp_path):
+    """Events older than flush_secs are in the file: a SIGKILL after that loses none."""
+    code = """
+    import sys, time
+    from tbcore import SummaryWriter
+    writer = SummaryWriter(sys.argv[1], max_queue=1000, flush_secs=0.2)
+    for step in range(50):
+        writer.add_scalar("loss", float(step), step)
+    print("ready", flush=True)
+    time.sleep(120)
+    """
+    child = python(code, tmp_path, wait=False)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        assert wait_for(lambda: len(scalar_points(tmp_path, "loss")) == 50, timeout=60)
+    finally:
+        child.kill()
+        child.communicate(timeout=30)
+    all_files_intact(tmp_path)
+    assert scalar_points(tmp_path, "loss") == [(s, float(s)) for s in range(50)]
+
+
+EXIT_SCRIPT = """
+import os, signal, sys, time
+import numpy as np
+from tbcore import SummaryWriter
+mode = sys.argv[2]
+writer = SummaryWriter(sys.argv[1], max_queue=10_000, flush_secs=10_000)
+for step in range(50):
+    writer.add_scalar("loss", float(step), step)
+writer.add_histogram("weights", np.arange(100.0), 3)
+writer.add_scalars("pair", {"a": 1.0, "b": 2.0}, 7)
+if mode == "sys_exit":
+    sys.exit(3)
+if mode == "exception":
+    raise RuntimeError("boom")
+if mode in ("sigterm", "sigint"):
+    print("ready", flush=True)
+    time.sleep(120)
+"""
+
+EXPECTED_STATUS = {"end": 0, "sys_exit": 3, "exception": 1, "sigterm": -signal.SIGTERM, "sigint": -signal.SIGINT}
+
+
+@pytest.mark.parametrize("mode", sorted(EXPECTED_STATUS))
+def test_nothing_lost_without_close(tmp_path, mode):
+    """Normal end, sys.exit, an uncaught exception, SIGTERM, SIGINT: every event reaches the file."""
+    child = python(EXIT_SCRIPT, tmp_path, mode, wait=False)
+    if mode in ("sigterm", "sigint"):
+        assert child.stdout.readline().strip() == "ready"
+        child.send_signal(signal.SIGTERM if mode == "sigterm" else signal.SIGINT)
+    _out, err = child.communicate(timeout=60)
+    assert child.returncode == EXPECTED_STATUS[mode], err
+    all_files_intact(tmp_path)
+    assert scalar_points(tmp_path, "loss") == [(s, float(s)) for s in range(50)]
+    assert scalar_points(tmp_path / "pair_b", "pair") == [(7, 2.0)]
+    assert "tbcore" not in err
+
+
+def test_sigterm_handler_of_the_program_is_kept(tmp_path):
+    """A SIGTERM handler installed before the writer is never replaced, and none is installed off the main thread."""
+    code = """
+    import signal, sys, threading
+    from tbcore import SummaryWriter
+    def mine(signum, frame):
+        pass
+    signal.signal(signal.SIGTERM, mine)
+    SummaryWriter(sys.argv[1] + "/a").close()
+    assert signal.getsignal(signal.SIGTERM) is mine
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    """
+    assert python(code, tmp_path).returncode == 0
+    code = """
+    import signal, sys, threading
+    from tbcore import SummaryWriter
+    thread = threading.Thread(target=lambda: SummaryWriter(sys.argv[1]).close())
+    thread.start(); thread.join()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    SummaryWriter(sys.argv[1]).close()
+    assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    """
+    result = python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_error_at_exit_is_reported_on_stderr(tmp_path):
+    """A write error met while flushing at exit is printed, never dropped silently."""
+    code = """
+    import shutil, sys
+    from tbcore import SummaryWriter
+    writer = SummaryWriter(sys.argv[1], max_queue=10_000, flush_secs=10_000)
+    writer.add_scalar("loss", 1.0, 0)
+    shutil.rmtree(sys.argv[1])
+    """
+    result = python(code, tmp_path / "logs")
+    assert result.returncode == 0
+    assert "tbcore: events of" in result.stderr and "deleted" in result.stderr
+    assert not os.path.exists(tmp_path / "logs")
