@@ -32,13 +32,14 @@ class ArrayAdapter:
         upcast) and raise ``TypeError``/``ValueError`` for values it cannot convert.
     :param to_numpy_async: optional ``start(value) -> resolve``: starts a non-blocking
         device-to-host copy of the value as it is now and returns a function that the
-        writer thread calls later to get the array. Used for scalars logged every step
-        so that the training thread never waits for the device.
+        writer thread calls later to get the array (or returns the value as a float at
+        once when it is already on the host). Used for scalars logged every step so that
+        the training thread never waits for the device.
     """
 
     name: str
     to_numpy: Callable[[Any], np.ndarray]
-    to_numpy_async: Callable[[Any], Callable[[], np.ndarray]] | None = None
+    to_numpy_async: Callable[[Any], Callable[[], np.ndarray] | float] | None = None
 
 
 def lazy_issubclass(cls: type, module: str, name: str) -> bool:

@@ -118,7 +118,14 @@ class SummaryWriter(Writer):
         walltime: float | None = None,
     ) -> None:
         """Add a histogram from precomputed statistics, bucket right edges and counts."""
-        options = {"min": min, "max": max, "num": num, "sum": sum, "sum_squares": sum_squares, "bucket_limits": bucket_limits}
+        options = {
+            "min": min,
+            "max": max,
+            "num": num,
+            "sum": sum,
+            "sum_squares": sum_squares,
+            "bucket_limits": bucket_limits,
+        }
         self._add("histogram_raw", tag, bucket_counts, global_step, walltime, options)
 
     def add_image(
@@ -194,7 +201,9 @@ class SummaryWriter(Writer):
         options = {"sample_rate": sample_rate, "dataformats": dataformats}
         self._add("audio", tag, snd_tensor, global_step, walltime, options)
 
-    def add_text(self, tag: str, text_string: str, global_step: int | None = None, walltime: float | None = None) -> None:
+    def add_text(
+        self, tag: str, text_string: str, global_step: int | None = None, walltime: float | None = None
+    ) -> None:
         """Add Markdown text, under the tag ``<tag>/text_summary`` as torch does."""
         self._add("text", tag, text_string, global_step, walltime, {})
 

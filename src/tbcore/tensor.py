@@ -16,7 +16,7 @@ from tbcore.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 
 __all__ = ["DTYPE_TO_ENUM", "make_tensor_proto", "summary_metadata", "tensor_summary", "tensor_to_numpy"]
 
-DTYPE_TO_ENUM: dict[str, int] = {
+DTYPE_TO_ENUM: dict[str, types_pb2.DataType] = {
     "float32": types_pb2.DT_FLOAT,
     "float64": types_pb2.DT_DOUBLE,
     "float16": types_pb2.DT_HALF,
@@ -84,8 +84,14 @@ def tensor_to_numpy(proto: tensor_pb2.TensorProto) -> np.ndarray:
     if proto.tensor_content:
         return np.frombuffer(proto.tensor_content, dtype=dtype.newbyteorder("<")).astype(dtype).reshape(shape)
     field = {
-        "float32": "float_val", "float64": "double_val", "int64": "int64_val", "bool": "bool_val",
-        "uint32": "uint32_val", "uint64": "uint64_val", "complex64": "scomplex_val", "complex128": "dcomplex_val",
+        "float32": "float_val",
+        "float64": "double_val",
+        "int64": "int64_val",
+        "bool": "bool_val",
+        "uint32": "uint32_val",
+        "uint64": "uint64_val",
+        "complex64": "scomplex_val",
+        "complex128": "dcomplex_val",
     }.get(name)
     if name in ("float16", "bfloat16"):
         raw = np.array(proto.half_val, dtype=np.uint16).view(dtype)
@@ -116,7 +122,7 @@ def summary_metadata(
     *,
     display_name: str = "",
     description: str = "",
-    data_class: int = summary_pb2.DATA_CLASS_UNKNOWN,
+    data_class: summary_pb2.DataClass = summary_pb2.DATA_CLASS_UNKNOWN,
 ) -> summary_pb2.SummaryMetadata:
     """Return ``SummaryMetadata`` for ``plugin_name`` with its serialized plugin ``content``."""
     return summary_pb2.SummaryMetadata(
@@ -135,7 +141,7 @@ def tensor_summary(
     content: bytes = b"",
     display_name: str = "",
     description: str = "",
-    data_class: int = summary_pb2.DATA_CLASS_UNKNOWN,
+    data_class: summary_pb2.DataClass = summary_pb2.DATA_CLASS_UNKNOWN,
 ) -> summary_pb2.Summary:
     """Return a one-value ``Summary`` holding ``array`` as a tensor for TensorBoard plugin ``plugin_name``.
 

@@ -103,12 +103,16 @@ class TensorBoardServer:
         command = [exe] if exe else [sys.executable, "-m", "tensorboard.main"]
         command += ["--logdir", self.logdir, "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--load_fast", self.load_fast, "--reload_interval", "1", *self.extra_args]
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 out = self._process.stdout.read() if self._process.stdout else b""
-                raise RuntimeError(f"tensorboard exited with {self._process.returncode}: {out.decode(errors='replace')}")
+                raise RuntimeError(
+                    f"tensorboard exited with {self._process.returncode}: {out.decode(errors='replace')}"
+                )
             try:
                 self.get("/data/logdir")
                 return

@@ -68,9 +68,10 @@ def check_walltime(walltime: Any, argument: str = "walltime") -> float:
 def check_positive(value: Any, argument: str, *, integer: bool = False) -> Any:
     """Return ``value`` if it is a number > 0 (an int when ``integer``), else raise."""
     expected = "an int > 0" if integer else "a number > 0"
-    allowed: tuple[type, ...] = (numbers.Integral,) if integer else (numbers.Real,)
-    if isinstance(value, bool) or not isinstance(value, allowed):
+    wrong_type = not isinstance(value, numbers.Real) or (integer and not isinstance(value, numbers.Integral))
+    if isinstance(value, bool) or wrong_type:
         raise invalid(argument, expected, value, kind=TypeError)
-    if not value > 0 or (not integer and not math.isfinite(value)):
+    number = float(value)
+    if not number > 0 or not math.isfinite(number):
         raise invalid(argument, expected, value)
     return int(value) if integer else value
