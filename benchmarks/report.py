@@ -76,7 +76,8 @@ def table(workloads: Sequence[Workload], results: dict[str, dict[str, dict[str, 
                 ratios = [_ratio(per_impl[first], per_impl[o], key) for o in others]
                 lines.append(f"| {workload.name} | {label} | " + " | ".join(cells + ratios) + " |")
         out.append("\n".join(lines))
-    notes = sorted({f"- {n} / {i}: {r['reason']}" for n, per in results.items() for i, r in per.items() if "reason" in r})
+    reasons = [(n, i, r["reason"]) for n, per in results.items() for i, r in per.items() if "reason" in r]
+    notes = sorted({f"- {name} / {impl}: {reason}" for name, impl, reason in reasons})
     if notes:
         out.append("Not available or failed:\n" + "\n".join(notes))
     return "\n\n".join(out)

@@ -46,7 +46,7 @@ class SummaryWriter(Writer):
         walltime: float | None = None,
     ) -> None:
         """Add several scalars: each key becomes the run ``<log_dir>/<main_tag with / as _>_<key>``, tag ``main_tag``."""
-        self._add("scalars", main_tag, tag_scalar_dict, global_step, walltime, {})
+        self._add_scalars(main_tag, tag_scalar_dict, global_step, walltime)
 
     def add_tensor(self, tag: str, tensor: Any, global_step: int | None = None, walltime: float | None = None) -> None:
         """Add a raw tensor of any dtype and shape (stored as a TensorProto, read back with the reader)."""
