@@ -12,6 +12,7 @@ NaN and ±inf values are data: they are counted in ``num`` and included in ``sum
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 from typing import Any
 
@@ -38,12 +39,40 @@ def tensorflow_edges() -> np.ndarray:
     return edges
 
 
-def _counts_on_edges(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Return numpy.histogram's counts of ``values`` on sorted ``edges`` (last bin closed on the right)."""
-    index = np.searchsorted(edges, values, side="right") - 1
-    index[values == edges[-1]] = len(edges) - 2
-    inside = (index >= 0) & (index < len(edges) - 1)
-    return np.bincount(index[inside], minlength=len(edges) - 1).astype(np.float64)
+_LOG_SMALLEST = math.log(1e-12)
+_LOG_RATIO = math.log(1.1)
+
+
+def tensorflow_counts(values: np.ndarray) -> np.ndarray:
+    """Return numpy.histogram's counts of finite float ``values`` on :func:`tensorflow_edges`.
+
+    Without a binary search: the bucket of ``|v|`` is about ``log(|v| / 1e-12) / log(1.1)``
+    (computed in float32, a few times faster), and comparing each value with the edges
+    around that guess moves it into exactly the bucket numpy.histogram gives it.
+    """
+    edges = tensorflow_edges()
+    half = (len(edges) - 1) // 2  # edges above zero; edges[half] == 0
+    last = len(edges) - 2  # the last bucket, closed on the right
+    if values.size and (values.min() < edges[0] or values.max() > edges[-1]):
+        values = values[(values >= edges[0]) & (values <= edges[-1])]
+    single = values.astype(np.float32)
+    guess = np.abs(single)
+    with np.errstate(divide="ignore"):
+        np.log(guess, out=guess)  # -inf for 0
+    guess -= _LOG_SMALLEST
+    guess /= _LOG_RATIO
+    np.floor(guess, out=guess)
+    np.clip(guess, -1, half - 1, out=guess)  # k: |v| in [e_k, e_k+1) above zero; -1 for |v| < 1e-12
+    guess += 1.5
+    np.copysign(guess, single, out=guess)
+    guess += half - 0.5  # the bucket: half + 1 + k above zero, half - 2 - k below
+    index = guess.astype(np.intp)
+    np.clip(index, 0, last, out=index)
+    # float32 rounding puts the guess at most one bucket off: one step down, then one step up
+    index -= edges[index] > values
+    index += edges[1:][index] <= values
+    np.minimum(index, last, out=index)
+    return np.bincount(index, minlength=last + 1).astype(np.float64)
 
 
 def _merge_bins(counts: np.ndarray, limits: np.ndarray, max_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -69,12 +98,15 @@ def _trim(counts: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return kept, limits[start : end + 1]
 
 
-def histogram_proto(values: np.ndarray, bins: Any = "tensorflow", max_bins: int | None = None) -> summary_pb2.HistogramProto:
+def histogram_proto(
+    values: np.ndarray, bins: Any = "tensorflow", max_bins: int | None = None
+) -> summary_pb2.HistogramProto:
     """Return the ``HistogramProto`` of ``values`` (any shape, flattened)."""
     flat = values.reshape(-1).astype(np.float64, copy=False)
-    finite = flat[np.isfinite(flat)] if not np.isfinite(flat).all() else flat
+    finite_mask = np.isfinite(flat)
+    finite = flat if finite_mask.all() else flat[finite_mask]
     if isinstance(bins, str) and bins == "tensorflow":
-        counts = _counts_on_edges(finite, tensorflow_edges())
+        counts = tensorflow_counts(finite)
         limits = tensorflow_edges()
     elif finite.size:
         counts, limits = np.histogram(finite, bins=bins)
@@ -111,7 +143,9 @@ def _check_bins(bins: Any) -> Any:
     return edges
 
 
-def encode(tag: str, values: np.ndarray, *, bins: Any = "tensorflow", max_bins: int | None = None) -> summary_pb2.Summary:
+def encode(
+    tag: str, values: np.ndarray, *, bins: Any = "tensorflow", max_bins: int | None = None
+) -> summary_pb2.Summary:
     """Return a histogram summary of ``values`` (a non-empty real array)."""
     if values.dtype.kind not in "fiub":
         raise tbcore.invalid("values", "a real-valued array", values, kind=TypeError)
