@@ -1,5 +1,8 @@
 """Run one workload with one implementation in this (fresh) process and print its metrics as JSON.
 
+A writer workload first runs once with one call into a scratch directory, untimed, so that
+imports and first-call set-up (plugin discovery, lazy imports) are not counted.
+
 Usage (run.py does this): ``python -m benchmarks.child WORKLOAD IMPL LOG_DIR CALLS``.
 """
 
@@ -9,19 +12,11 @@ import json
 import os
 import resource
 import sys
+import tempfile
 import time
 from typing import Any
 
 from benchmarks.workloads import Timer, by_name, open_writer, read_scalars, write_scalars_file
-
-
-def _rss_mb() -> float:
-    """Return this process's resident memory now, in MiB (peak so far where /proc is missing)."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        return _peak_rss_mb()
 
 
 def _peak_rss_mb() -> float:
@@ -47,26 +42,29 @@ def run(name: str, impl: str, log_dir: str, calls: int) -> dict[str, Any]:
     extra: dict[str, float] = {}
     if workload.run is None:  # the reader workload: prepare the file, then time the reading
         write_scalars_file(log_dir, calls)
-        rss_start, cpu_start, wall_start = _rss_mb(), time.process_time(), time.perf_counter()
         read = read_scalars(impl, log_dir, timer)
         if read != calls:
             raise RuntimeError(f"{impl} read {read} scalars, expected {calls}")
         close_s = 0.0
     else:
+        with tempfile.TemporaryDirectory(prefix="tbcore-warm-up-") as warm_up:  # one-time costs: imports, plugins
+            writer = open_writer(impl, warm_up)
+            workload.run(writer, 1, Timer())
+            writer.close()
         writer = open_writer(impl, log_dir)
-        rss_start, cpu_start, wall_start = _rss_mb(), time.process_time(), time.perf_counter()
         extra = workload.run(writer, calls, timer)
         closing = time.perf_counter()
         writer.close()
         close_s = time.perf_counter() - closing
+    assert timer.started is not None, f"workload {name} never entered its timer"
     return {
         "call_us": timer.elapsed / calls * 1e6,
-        "total_s": time.perf_counter() - wall_start,
+        "total_s": time.perf_counter() - timer.started,
         "close_s": close_s,
-        "cpu_s": time.process_time() - cpu_start,
+        "cpu_s": time.process_time() - timer.cpu_started,
         "written_mb": _bytes_written(log_dir) / 2**20,
         "peak_rss_mb": _peak_rss_mb(),
-        "rss_growth_mb": max(0.0, _peak_rss_mb() - rss_start),
+        "rss_growth_mb": max(0.0, _peak_rss_mb() - timer.rss_started),
         **extra,
     }
 

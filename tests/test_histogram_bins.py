@@ -60,3 +60,9 @@ def test_out_of_range_values_are_not_counted():
     counts = tensorflow_counts(values)
     assert counts.sum() == 3
     np.testing.assert_array_equal(counts, numpy_counts(values))
+
+
+@settings(max_examples=50, deadline=None)
+@given(arrays(np.float32, st.integers(1, 500), elements=st.floats(-BIG, BIG, width=32)))
+def test_float32_input_counted_as_float64(array):
+    np.testing.assert_array_equal(tensorflow_counts(array), numpy_counts(array.astype(np.float64)))

@@ -44,7 +44,7 @@ _LOG_RATIO = math.log(1.1)
 
 
 def tensorflow_counts(values: np.ndarray) -> np.ndarray:
-    """Return numpy.histogram's counts of finite float ``values`` on :func:`tensorflow_edges`.
+    """Return numpy.histogram's counts of finite float ``values`` (any float dtype) on :func:`tensorflow_edges`.
 
     Without a binary search: the bucket of ``|v|`` is about ``log(|v| / 1e-12) / log(1.1)``
     (computed in float32, a few times faster), and comparing each value with the edges
@@ -55,7 +55,7 @@ def tensorflow_counts(values: np.ndarray) -> np.ndarray:
     last = len(edges) - 2  # the last bucket, closed on the right
     if values.size and (values.min() < edges[0] or values.max() > edges[-1]):
         values = values[(values >= edges[0]) & (values <= edges[-1])]
-    single = values.astype(np.float32)
+    single = values if values.dtype == np.float32 else values.astype(np.float32)
     guess = np.abs(single)
     with np.errstate(divide="ignore"):
         np.log(guess, out=guess)  # -inf for 0
@@ -66,7 +66,7 @@ def tensorflow_counts(values: np.ndarray) -> np.ndarray:
     guess += 1.5
     np.copysign(guess, single, out=guess)
     guess += half - 0.5  # the bucket: half + 1 + k above zero, half - 2 - k below
-    index = guess.astype(np.intp)
+    index = guess.astype(np.int32)
     np.clip(index, 0, last, out=index)
     # float32 rounding puts the guess at most one bucket off: one step down, then one step up
     index -= edges[index] > values
@@ -102,11 +102,16 @@ def histogram_proto(
     values: np.ndarray, bins: Any = "tensorflow", max_bins: int | None = None
 ) -> summary_pb2.HistogramProto:
     """Return the ``HistogramProto`` of ``values`` (any shape, flattened)."""
-    flat = values.reshape(-1).astype(np.float64, copy=False)
+    native = values.reshape(-1)
+    flat = native.astype(np.float64, copy=False)
     finite_mask = np.isfinite(flat)
-    finite = flat if finite_mask.all() else flat[finite_mask]
+    all_finite = finite_mask.all()
+    finite = flat if all_finite else flat[finite_mask]
     if isinstance(bins, str) and bins == "tensorflow":
-        counts = tensorflow_counts(finite)
+        if native.dtype.kind == "f":  # count float32 values as they are: no float32 copy of the float64 copy
+            counts = tensorflow_counts(native if all_finite else native[finite_mask])
+        else:
+            counts = tensorflow_counts(finite)
         limits = tensorflow_edges()
     elif finite.size:
         counts, limits = np.histogram(finite, bins=bins)
