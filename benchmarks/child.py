@@ -69,15 +69,18 @@ def run(name: str, impl: str, log_dir: str, calls: int) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> int:
-    """Print ``{"status": "ok"|"n/a"|"error", ...metrics}`` as one JSON line."""
-    name, impl, log_dir, calls = argv[0], argv[1], argv[2], int(argv[3])
+def main_result(name: str, impl: str, log_dir: str, calls: int) -> dict[str, Any]:
+    """Return ``{"status": "ok"|"n/a"|"error", ...metrics}`` of one run (errors become results)."""
     try:
-        result: dict[str, Any] = {"status": "ok", **run(name, impl, log_dir, calls)}
+        return {"status": "ok", **run(name, impl, log_dir, calls)}
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which shows it in the table
         status = "n/a" if _unavailable(exc) else "error"
-        result = {"status": status, "reason": f"{type(exc).__name__}: {exc}"[:300]}
-    print(json.dumps(result))
+        return {"status": status, "reason": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def main(argv: list[str]) -> int:
+    """Print the result of ``WORKLOAD IMPL LOG_DIR CALLS`` as one JSON line."""
+    print(json.dumps(main_result(argv[0], argv[1], argv[2], int(argv[3]))))
     return 0
 
 

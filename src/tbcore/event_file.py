@@ -159,10 +159,11 @@ class Pipeline:
         with self._room:
             self._waiting += 1
             try:
-                while self._thread is not None and (
-                    self._pending_bytes > self.max_pending_bytes or len(self._items) > self.max_pending_items
-                ):
-                    self._wake()
+                while self._pending_bytes > self.max_pending_bytes or len(self._items) > self.max_pending_items:
+                    self._wake()  # starts the thread if needed
+                    thread = self._thread
+                    if thread is None or not thread.is_alive():
+                        break
                     self._room.wait(0.05)
             finally:
                 self._waiting -= 1
