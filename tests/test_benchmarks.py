@@ -36,3 +36,15 @@ def test_quick_run_writes_a_table_and_json(tmp_path):
         for impl, result in per_impl.items():
             assert result["status"] in ("ok", "n/a"), (name, impl, result.get("reason"))
     assert report["machine"]["cpus"]
+
+
+def test_gpu_benchmark_says_skipped_without_an_accelerator(capsys):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is present: the GPU benchmark would run for real")
+    from benchmarks import gpu
+
+    assert gpu.main(["--steps", "1", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "torch: skipped: no CUDA" in out
+    assert "jax: skipped:" in out
