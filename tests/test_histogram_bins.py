@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from tbplugins.histogram import tensorflow_counts, tensorflow_edges
+from tbplugins.histogram import histogram_proto, tensorflow_counts, tensorflow_edges
 
 EDGES = tensorflow_edges()
 BIG = float(np.float32(1e21))
@@ -66,3 +67,15 @@ def test_out_of_range_values_are_not_counted():
 @given(arrays(np.float32, st.integers(1, 500), elements=st.floats(-BIG, BIG, width=32)))
 def test_float32_input_counted_as_float64(array):
     np.testing.assert_array_equal(tensorflow_counts(array), numpy_counts(array.astype(np.float64)))
+
+
+def test_same_histogram_as_torch():
+    summary = pytest.importorskip("torch.utils.tensorboard.summary")
+    values = np.random.default_rng(3).standard_normal(100_000).astype(np.float32) * 3
+    theirs = summary.histogram("h", values, EDGES).value[0].histo  # what add_histogram passes for "tensorflow"
+    ours = histogram_proto(values)
+    assert list(ours.bucket_limit) == list(theirs.bucket_limit)
+    assert list(ours.bucket) == list(theirs.bucket)
+    assert (ours.min, ours.max, ours.num) == (theirs.min, theirs.max, theirs.num)
+    assert ours.sum == pytest.approx(theirs.sum, rel=1e-12)
+    assert ours.sum_squares == pytest.approx(theirs.sum_squares, rel=1e-12)
