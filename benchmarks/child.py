@@ -1,7 +1,7 @@
 """Run one workload with one implementation in this (fresh) process and print its metrics as JSON.
 
-A writer workload first runs once with one call into a scratch directory, untimed, so that
-imports and first-call set-up (plugin discovery, lazy imports) are not counted.
+Every workload first runs once with one call (or one scalar read) in a scratch directory,
+untimed, so that imports and first-call set-up (plugin discovery, lazy imports) are not counted.
 
 Usage (run.py does this): ``python -m benchmarks.child WORKLOAD IMPL LOG_DIR CALLS``.
 """
@@ -41,6 +41,9 @@ def run(name: str, impl: str, log_dir: str, calls: int) -> dict[str, Any]:
     timer = Timer()
     extra: dict[str, float] = {}
     if workload.run is None:  # the reader workload: prepare the file, then time the reading
+        with tempfile.TemporaryDirectory(prefix="tbcore-warm-up-") as warm_up:
+            write_scalars_file(warm_up, 1)
+            read_scalars(impl, warm_up, Timer())
         write_scalars_file(log_dir, calls)
         read = read_scalars(impl, log_dir, timer)
         if read != calls:

@@ -182,8 +182,8 @@ def read_scalars(impl: str, log_dir: str, timer: Timer) -> int:
 
         fast = getattr(reader, "scalars", None)
         with timer:
-            if fast is not None:
-                return len(fast(log_dir))
+            if fast is not None:  # a pandas DataFrame, like tbparse's
+                return len(fast(log_dir, as_frame=True))
             count = 0
             for files in reader.list_runs(log_dir).values():
                 for path in files:

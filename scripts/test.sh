@@ -1,12 +1,43 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh machine: creates .venv, installs tbcore with its
-# test extras (torch CPU, JAX CPU, the real tensorboard), then runs pytest.
+# Runs the whole test suite on a fresh machine (only python3, pip and gcc needed).
+#
+# Creates .venv (reusing packages already installed system-wide, e.g. a CPU torch),
+# installs tbcore with its test extras (the real tensorboard, torch CPU, JAX CPU, ...)
+# and the example plugin examples/tbcore-boxes, installs Debian's chromium for the
+# browser test when it is missing and we are root with apt-get, then runs pytest.
+# Extra arguments go to pytest: `bash scripts/test.sh -m core -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
+VENV=${TBCORE_VENV:-.venv}
+
+install_chromium() {
+  if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+      || echo "test.sh: could not install chromium; the browser test will be skipped" >&2
+  fi
+}
+
+make_venv() {
+  if [ -x "$VENV/bin/python" ]; then return 0; fi
+  if ! "$PYTHON" -m venv --system-site-packages "$VENV" 2>/dev/null; then
+    # Debian/Ubuntu ship venv separately; fall back to virtualenv from PyPI.
+    rm -rf "$VENV"
+    "$PYTHON" -m pip install -q --user virtualenv
+    "$PYTHON" -m virtualenv -q --system-site-packages "$VENV"
+  fi
+}
+
+install_chromium
+make_venv
+PY="$VENV/bin/python"
+"$PY" -m pip install -q --upgrade pip
+if ! "$PY" -c "import torch" 2>/dev/null; then
+  # The CPU build (~200 MB) instead of PyPI's default CUDA build (several GB); PyPI if unreachable.
+  "$PY" -m pip install -q "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu \
+    || echo "test.sh: CPU torch index unreachable; installing torch from PyPI" >&2
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
-.venv/bin/python -m pytest "$@"
+"$PY" -m pip install -q -e ".[test]"
+"$PY" -m pip install -q ./examples/tbcore-boxes
+exec "$PY" -m pytest "$@"

@@ -23,3 +23,28 @@ def fresh_plugins():
     plugins.reset()
     yield plugins
     plugins.reset()
+
+
+def _snapshot(root: pathlib.Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def rejects(logdir):
+    """``rejects(writer, call, error, match)``: ``call()`` raises, writes nothing, and the writer still works after."""
+    from tbcore.testing import read_events
+
+    def check(writer, call, error, match):
+        writer.flush()
+        before = _snapshot(logdir)
+        before_tags = [v.tag for e in read_events(logdir) for v in e.summary.value]
+        with pytest.raises(error, match=match):
+            call()
+        writer.flush()
+        assert _snapshot(logdir) == before
+        writer.add_scalar("after_rejected_call", 1.0, 0)
+        writer.flush()
+        tags = [v.tag for e in read_events(logdir) for v in e.summary.value]
+        assert tags.count("after_rejected_call") == before_tags.count("after_rejected_call") + 1
+
+    return check

@@ -10,6 +10,7 @@ when a value of that framework is first logged.
 
 from __future__ import annotations
 
+from tbcore import summary
 from tbcore.adapters import ArrayAdapter, as_numpy, lazy_issubclass
 from tbcore.compat import SummaryWriter
 from tbcore.encoded import Asset, Encoded, GraphBuilder
@@ -48,6 +49,7 @@ __all__ = [
     "hookspec",
     "invalid",
     "lazy_issubclass",
+    "summary",
     "make_tensor_proto",
     "summary_metadata",
     "tensor_summary",

@@ -2,12 +2,15 @@
 
 Every ``add_*`` method has torch 2.13's name, argument order and defaults, and is one
 call into the generic :meth:`Writer.add` path with the summary type that implements it
-(see ``src/tbplugins``). Differences from torch are listed in docs/migration.md.
+(see ``src/tbplugins``). Differences from torch are listed in docs/guide/migration.md.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import time
+from collections.abc import Mapping
 from typing import Any
 
 from tbcore.adapters import graph_builder_for
@@ -25,6 +28,16 @@ class SummaryWriter(Writer):
     :param max_queue: pending events after which they are written to the file.
     :param flush_secs: the longest time in seconds an event waits before it is written.
     :param filename_suffix: appended to the event file's name.
+
+    Keyword-only options that torch does not have:
+
+    :param storage_options: options for the fsspec filesystem of a URL ``log_dir`` (``s3://``,
+        ``gs://``, ``az://``, ``memory://``...), e.g. ``{"endpoint_url": ...}``; credentials
+        otherwise come from the filesystem package's usual configuration (docs/remote.md).
+    :param all_ranks: in a multi-process job, every rank writes into its own run
+        ``<log_dir>/rank<k>``; by default only rank 0 writes and the other ranks' writers
+        do nothing (docs/distributed.md).
+    :param rank: this process's rank, overriding detection (torch.distributed, JAX, ``RANK``...).
     """
 
     def __init__(
@@ -35,8 +48,23 @@ class SummaryWriter(Writer):
         max_queue: int = 10,
         flush_secs: float = 120,
         filename_suffix: str = "",
+        *,
+        storage_options: Mapping[str, Any] | None = None,
+        all_ranks: bool = False,
+        rank: int | None = None,
     ) -> None:
-        super().__init__(log_dir, comment, purge_step, max_queue, flush_secs, filename_suffix)
+        super().__init__(
+            log_dir,
+            comment,
+            purge_step,
+            max_queue,
+            flush_secs,
+            filename_suffix,
+            storage_options=storage_options,
+            all_ranks=all_ranks,
+            rank=rank,
+        )
+        self._custom_scalar_layouts: list[dict[str, Any]] = []  # every layout given, merged on each write
 
     def add_scalars(
         self,
@@ -44,9 +72,21 @@ class SummaryWriter(Writer):
         tag_scalar_dict: dict[str, Any],
         global_step: int | None = None,
         walltime: float | None = None,
+        *,
+        same_run: bool = False,
     ) -> None:
-        """Add several scalars: each key becomes the run ``<log_dir>/<main_tag with / as _>_<key>``, tag ``main_tag``."""
-        self._add_scalars(main_tag, tag_scalar_dict, global_step, walltime)
+        """Add several scalars: each key becomes the run ``<log_dir>/<main_tag with / as _>_<key>``, tag ``main_tag``.
+
+        ``same_run=True`` (tbcore only) keeps them in this run instead, as the tags ``<main_tag>/<key>``,
+        and declares a custom-scalars chart showing them all as lines of one chart.
+        """
+        if not same_run:
+            self._add_scalars(main_tag, tag_scalar_dict, global_step, walltime)
+            return
+        self._add("scalars", main_tag, tag_scalar_dict, global_step, walltime, {"same_run": same_run})
+        chart = {main_tag: {main_tag: ["Multiline", [re.escape(f"{main_tag}/")]]}}
+        if chart not in self._custom_scalar_layouts:
+            self.add_custom_scalars(chart)
 
     def add_tensor(self, tag: str, tensor: Any, global_step: int | None = None, walltime: float | None = None) -> None:
         """Add a raw tensor of any dtype and shape (stored as a TensorProto, read back with the reader)."""
@@ -147,9 +187,12 @@ class SummaryWriter(Writer):
         global_step: int | None = None,
         sample_rate: int = 44100,
         walltime: float | None = None,
+        dataformats: str | None = None,
     ) -> None:
-        """Add audio: floats in [-1, 1] (clipped) or int16, shape (L,) or (1, L); see docs for channels."""
-        self._add("audio", tag, snd_tensor, global_step, walltime, {"sample_rate": sample_rate})
+        """Add audio: floats in [-1, 1] (clipped) or int16; shape (L,) or (1, L), or several channels
+        with ``dataformats='CL'`` (channels, samples) or ``'LC'`` (samples, channels)."""
+        options = {"sample_rate": sample_rate, "dataformats": dataformats}
+        self._add("audio", tag, snd_tensor, global_step, walltime, options)
 
     def add_text(self, tag: str, text_string: str, global_step: int | None = None, walltime: float | None = None) -> None:
         """Add Markdown text, under the tag ``<tag>/text_summary`` as torch does."""
@@ -185,6 +228,7 @@ class SummaryWriter(Writer):
     ) -> None:
         """Add an embedding for the projector: ``mat`` (N, D), optional per-row metadata and thumbnail images."""
         options = {"metadata": metadata, "label_img": label_img, "metadata_header": metadata_header}
+        options["step"] = global_step  # the step names the embedding's directory
         self._add("embedding", tag, mat, global_step, None, options)
 
     def add_pr_curve(
@@ -240,8 +284,14 @@ class SummaryWriter(Writer):
         self.add_custom_scalars({category: {title: ["Margin", tags]}})
 
     def add_custom_scalars(self, layout: dict[str, dict[str, list[Any]]]) -> None:
-        """Declare custom-scalars charts: ``{category: {title: ['Multiline'|'Margin', tags]}}``; calls merge."""
-        self._add("custom_scalars", "custom_scalars__config__", layout, None, None, {})
+        """Declare custom-scalars charts: ``{category: {title: ['Multiline'|'Margin', tags]}}``.
+
+        Calls merge (a chart with the same category and title replaces the earlier one) and
+        the merged layout is written each time; torch keeps only the last call's layout.
+        """
+        layouts = [*self._custom_scalar_layouts, layout]
+        self._add("custom_scalars", "custom_scalars__config__", layouts, None, None, {})
+        self._custom_scalar_layouts = layouts
 
     def add_mesh(
         self,
@@ -264,7 +314,22 @@ class SummaryWriter(Writer):
         hparam_domain_discrete: dict[str, list[Any]] | None = None,
         run_name: str | None = None,
         global_step: int | None = None,
+        *,
+        hparam_domain_interval: dict[str, tuple[float, float]] | None = None,
+        status: str | None = "success",
     ) -> None:
-        """Add a hyperparameter trial and its metrics (in a sub-run by default, as torch does)."""
-        options = {"metric_dict": metric_dict, "hparam_domain_discrete": hparam_domain_discrete, "run_name": run_name}
-        self._add("hparams", "_hparams_/experiment", hparam_dict, global_step, None, options)
+        """Add a hyperparameter trial and its metrics (bool, str, int and float values keep their type).
+
+        The trial goes to the sub-run ``run_name`` (default ``str(time.time())``, as torch does);
+        ``run_name="."`` writes it into this run. tbcore-only options: ``hparam_domain_interval``
+        ``{name: (min, max)}``, a metric value None declares a metric logged later with add_scalar,
+        and ``status`` (``"success"``, ``"failure"``, ``"running"``, ``"unknown"``; None writes no end
+        status: end the trial later with ``add("hparams_end", run_name, status)``).
+        """
+        options = {
+            "metric_dict": metric_dict,
+            "hparam_domain_discrete": hparam_domain_discrete,
+            "hparam_domain_interval": hparam_domain_interval,
+            "status": status,
+        }
+        self._add("hparams", run_name or str(time.time()), hparam_dict, global_step, None, options)

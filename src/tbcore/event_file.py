@@ -32,8 +32,14 @@ _ROUND_ITEMS = 4096  # items written per batch while callers keep adding
 
 
 def event_file_name(suffix: str = "") -> str:
-    """Return a new event file name: ``events.out.tfevents.<secs>.<host>.<pid>.<uid><suffix>``."""
-    return f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_uid)}{suffix}"
+    """Return a new event file name: ``events.out.tfevents.<secs>.<host>.<pid>.<uid><suffix>``.
+
+    ``uid`` is zero-padded (``000000``, ``000001``, ...): TensorBoard reads a run's files in
+    name order, and with torch's unpadded counter the 11th writer of a second (``.10``) sorts
+    before the 3rd (``.2``), so a resumed writer's ``purge_step`` is read before the data it
+    must hide.
+    """
+    return f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_uid):06d}{suffix}"
 
 
 class EventFile:

@@ -9,7 +9,7 @@ from typing import Any
 
 from tbcore.errors import invalid
 
-__all__ = ["check_name_part", "default_log_dir", "safe_join"]
+__all__ = ["check_name_part", "default_log_dir", "relative_parts", "safe_join"]
 
 
 def check_name_part(value: Any, argument: str) -> str:
@@ -21,13 +21,11 @@ def check_name_part(value: Any, argument: str) -> str:
     return value
 
 
-def safe_join(root: str, relative: Any, argument: str) -> str:
-    """Return ``root/relative`` after checking that it stays inside ``root``.
+def relative_parts(relative: Any, argument: str) -> list[str]:
+    """Return the segments of ``relative``, a POSIX path that cannot leave the directory it is joined to.
 
-    ``relative`` is a POSIX path: it must not be absolute, contain NUL, backslashes or
-    ``..`` segments, and must not resolve (through symbolic links) outside ``root``.
-
-    :raises ValueError: naming ``argument`` when the path would leave ``root``.
+    :raises ValueError: naming ``argument`` for an absolute path, a drive, ``..``, ``.``, empty
+        segments, backslashes or NUL.
     """
     if not isinstance(relative, str):
         raise invalid(argument, "a relative path as a str", relative, kind=TypeError)
@@ -40,7 +38,20 @@ def safe_join(root: str, relative: Any, argument: str) -> str:
         or any(part in ("", ".", "..") for part in parts)
         or (len(relative) > 1 and relative[1] == ":")
     ):
-        raise invalid(argument, "a relative path inside the log directory (no '..', '\\', NUL or leading '/')", relative)
+        expected = "a relative path inside the log directory (no '..', '\\', NUL or leading '/')"
+        raise invalid(argument, expected, relative)
+    return parts
+
+
+def safe_join(root: str, relative: Any, argument: str) -> str:
+    """Return ``root/relative`` after checking that it stays inside ``root``.
+
+    ``relative`` is a POSIX path: it must not be absolute, contain NUL, backslashes or
+    ``..`` segments, and must not resolve (through symbolic links) outside ``root``.
+
+    :raises ValueError: naming ``argument`` when the path would leave ``root``.
+    """
+    parts = relative_parts(relative, argument)
     joined = os.path.join(root, *parts)
     real_root = os.path.realpath(root)
     real = os.path.realpath(joined)

@@ -1,36 +1,48 @@
-"""Reading event files back: records, events, and the runs of a log directory.
+"""Reading event files back: records and events of a file, a run or a whole log directory.
 
-Reads files written by tbcore, torch, tensorboardX or TensorFlow. A truncated last
-record is treated as not yet written (the file may still be growing); a corrupt record
-raises :class:`CorruptRecordError` naming the file and offset, and never makes the
-reader allocate a huge declared length.
+Reads files written by tbcore, torch, tensorboardX or TensorFlow, without TensorFlow.
+A truncated last record is treated as not yet written (the file may still be growing);
+a corrupt record raises :class:`CorruptRecordError` naming the file and offset (or, with
+``on_corrupt="warn"`` or a function, is reported and reading goes on with the next
+file), and never makes the reader allocate a huge declared length.
+
+The tables of :mod:`tbcore.tables` (``scalars``, ``histograms``, ``text``, ...) are
+re-exported here::
+
+    from tbcore.reader import scalars
+    df = scalars("runs")          # run, tag, step, wall_time, value
 """
 
 from __future__ import annotations
 
 import os
-import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from tbcore.proto import event_pb2
-from tbcore.record import masked_crc32c
+from tbcore.runs import OnCorrupt, TbcoreReadWarning, check_on_corrupt, list_runs, report_corrupt
+from tbcore.scan import MAX_RECORD_BYTES, CorruptRecordError, iter_blocks
+from tbcore.tables import histograms, hparams, images, scalars, table, tensors, text
 
-__all__ = ["CorruptRecordError", "Record", "iter_events", "iter_records", "list_runs"]
-
-_LENGTH = struct.Struct("<QI")
-_CRC = struct.Struct("<I")
-MAX_RECORD_BYTES = 2**31  #: larger declared lengths are reported as corrupt, never allocated
-
-
-class CorruptRecordError(ValueError):
-    """A record whose length or data does not match its CRC, or that does not parse."""
-
-    def __init__(self, path: str, offset: int, reason: str) -> None:
-        super().__init__(f"{path}: corrupt record at offset {offset}: {reason}")
-        self.path = path
-        self.offset = offset
-        self.reason = reason
+__all__ = [
+    "MAX_RECORD_BYTES",
+    "CorruptRecordError",
+    "OnCorrupt",
+    "Record",
+    "TbcoreReadWarning",
+    "hparams",
+    "histograms",
+    "images",
+    "iter_events",
+    "iter_logdir",
+    "iter_records",
+    "iter_run",
+    "list_runs",
+    "scalars",
+    "table",
+    "tensors",
+    "text",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,55 +53,69 @@ class Record:
     data: bytes
 
 
-def iter_records(path: str | os.PathLike[str], *, check_crc: bool = True) -> Iterator[Record]:
+def iter_records(path: str | os.PathLike[str], *, check_crc: bool = True, start: int = 0) -> Iterator[Record]:
     """Yield the records of an event file in order; stop quietly at a truncated last record.
 
+    :param check_crc: check each record's length and data CRC (off: faster, trusts the file).
+    :param start: the file offset to start at (a record boundary, e.g. to follow a growing file).
     :raises CorruptRecordError: a length or data CRC mismatch, or an impossible length.
     """
-    path = os.fspath(path)
-    with open(path, "rb") as file:
-        offset = 0
-        while True:
-            header = file.read(12)
-            if len(header) < 12:
-                return
-            length, length_crc = _LENGTH.unpack(header)
-            if check_crc and masked_crc32c(header[:8]) != length_crc:
-                raise CorruptRecordError(path, offset, "length CRC mismatch")
-            if length > MAX_RECORD_BYTES:
-                raise CorruptRecordError(path, offset, f"declared length {length} is larger than {MAX_RECORD_BYTES}")
-            data = file.read(length)
-            footer = file.read(4)
-            if len(data) < length or len(footer) < 4:
-                return
-            if check_crc and masked_crc32c(data) != _CRC.unpack(footer)[0]:
-                raise CorruptRecordError(path, offset, "data CRC mismatch")
-            yield Record(offset, data)
-            offset += 16 + length
+    for block in iter_blocks(path, check_crc=check_crc, start=start):
+        for index in range(block.starts.size):
+            yield Record(block.offset(index), block.data(index))
+
+
+def _parse(path: str, record: Record) -> event_pb2.Event:
+    try:
+        return event_pb2.Event.FromString(record.data)
+    except Exception as exc:  # noqa: BLE001 - protobuf raises its own DecodeError type
+        raise CorruptRecordError(path, record.offset, f"not an Event proto ({exc})") from None
 
 
 def iter_events(path: str | os.PathLike[str], *, check_crc: bool = True) -> Iterator[event_pb2.Event]:
-    """Yield the ``Event`` protos of one event file."""
+    """Yield the ``Event`` protos of one event file.
+
+    :raises CorruptRecordError: as :func:`iter_records`, or a record that is not an Event.
+    """
     path = os.fspath(path)
     for record in iter_records(path, check_crc=check_crc):
+        yield _parse(path, record)
+
+
+def _events_of_files(paths: Iterable[str], check_crc: bool, on_corrupt: OnCorrupt) -> Iterator[event_pb2.Event]:
+    for path in paths:
         try:
-            yield event_pb2.Event.FromString(record.data)
-        except Exception as exc:  # noqa: BLE001 - protobuf raises its own DecodeError type
-            raise CorruptRecordError(path, record.offset, f"not an Event proto ({exc})") from None
+            yield from iter_events(path, check_crc=check_crc)
+        except CorruptRecordError as error:
+            report_corrupt(error, on_corrupt)
 
 
-def list_runs(logdir: str | os.PathLike[str]) -> dict[str, list[str]]:
-    """Return ``{run name: sorted event file paths}`` as TensorBoard finds them.
+def iter_run(
+    run_dir: str | os.PathLike[str], *, check_crc: bool = True, on_corrupt: OnCorrupt = "raise"
+) -> Iterator[event_pb2.Event]:
+    """Yield the events of one run directory: its event files in name order, as TensorBoard reads them.
 
-    A run is any directory holding a file whose name contains ``tfevents``; its name is
-    the path relative to ``logdir`` with ``/`` separators (``"."`` for ``logdir`` itself).
+    :param on_corrupt: ``"raise"``, ``"warn"`` (skip the rest of that file) or a function of the error.
     """
-    root = os.fspath(logdir)
-    runs: dict[str, list[str]] = {}
-    for directory, _dirs, files in os.walk(root, followlinks=True):
-        found = sorted(f for f in files if "tfevents" in f and not f.endswith(".profile-empty"))
-        if found:
-            rel = os.path.relpath(directory, root)
-            name = "." if rel == "." else rel.replace(os.sep, "/")
-            runs[name] = [os.path.join(directory, f) for f in found]
-    return dict(sorted(runs.items()))
+    check_on_corrupt(on_corrupt)
+    yield from _events_of_files(list_runs(run_dir).get(".", []), check_crc, on_corrupt)
+
+
+def iter_logdir(
+    logdir: str | os.PathLike[str],
+    *,
+    runs: Iterable[str] | None = None,
+    check_crc: bool = True,
+    on_corrupt: OnCorrupt = "raise",
+) -> Iterator[tuple[str, event_pb2.Event]]:
+    """Yield ``(run name, event)`` for every run of ``logdir`` (runs sorted by name, files in name order).
+
+    :param runs: only these run names (as :func:`list_runs` gives them).
+    :param on_corrupt: ``"raise"``, ``"warn"`` (skip the rest of that file) or a function of the error.
+    """
+    check_on_corrupt(on_corrupt)
+    wanted = None if runs is None else set(runs)
+    for run, paths in list_runs(logdir).items():
+        if wanted is None or run in wanted:
+            for event in _events_of_files(paths, check_crc, on_corrupt):
+                yield run, event

@@ -81,7 +81,7 @@ def build_index(results: list[tuple[str, Any]]) -> dict[str, tuple[SummaryType, 
                 a, b = sorted((first, provider))
                 raise SummaryTypeConflict(
                     f"summary type {item.name!r} is provided by two plugins: {a!r} and {b!r}; "
-                    f"uninstall one or block it with TBCORE_BLOCK_PLUGINS={b}"
+                    f"uninstall one, or block one with TBCORE_BLOCK_PLUGINS={a} or TBCORE_BLOCK_PLUGINS={b}"
                 )
             index[item.name] = (item, provider)
     return index

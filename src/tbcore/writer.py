@@ -12,21 +12,21 @@ import numbers
 import os
 import threading
 import time
-import uuid
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from tbcore import events, plugins
+from tbcore import events, plugins, ranks
 from tbcore.adapters import adapter_for, as_numpy
 from tbcore.encoded import Encoded, normalize
 from tbcore.errors import invalid
 from tbcore.event_file import EventFile, Pipeline
-from tbcore.paths import check_name_part, default_log_dir, safe_join
+from tbcore.paths import check_name_part, default_log_dir
 from tbcore.proto import event_pb2
 from tbcore.registry import lookup
+from tbcore.storage import open_storage
 from tbcore.validate import MAX_STEP, check_positive, check_step, check_tag, check_walltime
 
 __all__ = ["FileWriter", "Writer"]
@@ -49,6 +49,10 @@ class Writer:
         max_queue: int = 10,
         flush_secs: float = 120,
         filename_suffix: str = "",
+        *,
+        storage_options: Mapping[str, Any] | None = None,
+        all_ranks: bool = False,
+        rank: int | None = None,
     ) -> None:
         if log_dir is None:
             log_dir = default_log_dir(comment)
@@ -63,11 +67,19 @@ class Writer:
         if filename_suffix:
             check_name_part(filename_suffix, "filename_suffix")
         self.filename_suffix = filename_suffix
+        self.log_dir, self._storage = open_storage(self.log_dir, storage_options)
+        writing_rank = ranks.writing_rank(rank, all_ranks)
+        if writing_rank is None:
+            ranks.deactivate(self)
+            return
+        if all_ranks:
+            self.log_dir = self._storage.join(self.log_dir, f"rank{writing_rank}", "log_dir")
         self._pipeline = Pipeline(self.max_queue, float(self.flush_secs))
         self._files: dict[str, EventFile] = {}
         self._run_dirs: dict[str, str] = {}
         self._tags: set[str] = set()
         self._scalars_runs: dict[tuple[str, str], str] = {}  # (main_tag, key) -> sub-run of add_scalars
+        self._purged: set[str] = set()  # runs whose first file carries the purge_step START events
         self._lock = threading.RLock()
         self._main: EventFile | None = None
         self._open_main()
@@ -77,13 +89,21 @@ class Writer:
     # ------------------------------------------------------------------ files and runs
     def _open_file(self, run: str) -> EventFile:
         directory = self.log_dir if not run else self._run_dir(run)
-        file = EventFile(directory, self.filename_suffix)
+        file = self._storage.event_file(directory, self.filename_suffix, self._pipeline)
         self._files[run] = file
         now = time.time()
         self._pipeline.put_event(file, events.file_version_event(now))
-        if not run and self.purge_step is not None:
-            self._pipeline.put_event(file, events.file_version_event(now, self.purge_step))
-            self._pipeline.put_event(file, events.session_start_event(now, self.purge_step))
+        if self.purge_step is not None and run not in self._purged:  # sub-runs too, unlike torch
+            self._purged.add(run)  # only the first file of each run: a reopen must not purge our own data
+            # Two STARTs at purge_step: TensorBoard's Python loader ignores the first START it sees
+            # in a run (it takes it for the first session, not a restart) and purges steps >=
+            # purge_step of all tags at the second. torch writes one, so Python never purges. If
+            # the run already had a START, both purge at the same step: same result. The Rust
+            # loader ignores STARTs and drops a tag's points >= s when a new point at step s comes.
+            # No START is written without purge_step, so a second writer never purges a first.
+            start = events.session_start_event(now, self.purge_step)
+            self._pipeline.put_event(file, start)
+            self._pipeline.put_event(file, start)
         return file
 
     def _open_main(self) -> EventFile:
@@ -95,7 +115,7 @@ class Writer:
     def _run_dir(self, run: str) -> str:
         directory = self._run_dirs.get(run)
         if directory is None:
-            directory = self._run_dirs[run] = safe_join(self.log_dir, run, "run")
+            directory = self._run_dirs[run] = self._storage.join(self.log_dir, run, "run")
         return directory
 
     def _file(self, run: str) -> EventFile:
@@ -244,14 +264,14 @@ class Writer:
         plans = [(record, self._plan_assets(record)) for record in records]
         for record, assets in plans:
             for path, data in assets:
-                _write_asset(path, data)
+                self._storage.write_asset(path, data)
             file = self._file(record.run)
             for data in _event_records(record, step if record.step is None else record.step, wall):
                 self._pipeline.put_event(file, data)
 
     def _plan_assets(self, record: Encoded) -> list[tuple[str, Any]]:
         run_dir = self.log_dir if not record.run else self._run_dir(record.run)
-        return [(safe_join(run_dir, asset.path, "asset path"), asset.data) for asset in record.assets]
+        return [(self._storage.join(run_dir, asset.path, "asset path"), asset.data) for asset in record.assets]
 
     # ------------------------------------------------------------------ integration API
     @property
@@ -273,6 +293,7 @@ class Writer:
         self._pipeline.check()
         self._pipeline.sync()
         self._pipeline.check()
+        self._storage.flush(list(self._files.values()))
 
     def close(self) -> None:
         """Write everything pending, close the event files and stop the writer thread.
@@ -366,27 +387,6 @@ def _event_records(record: Encoded, step: int, wall: float) -> Iterable[bytes]:
         yield events.event_bytes(wall_time=wall, step=step, tagged_run_metadata=trm)
 
 
-def _write_asset(path: str, data: Any) -> None:
-    """Write an asset file atomically (a temporary file renamed over it)."""
-    if callable(data):
-        try:
-            with open(path, "rb") as existing:
-                current: bytes | None = existing.read()
-        except FileNotFoundError:
-            current = None
-        data = data(current)
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        with open(tmp, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _scalar(value: Any) -> Any:
     """Return a scalar value as a float, or as a deferred device copy for the writer thread."""
     cls = type(value)  # not value.__class__: torch.Tensor makes that attribute lookup slow
@@ -396,7 +396,7 @@ def _scalar(value: Any) -> Any:
         try:
             return float(value)
         except OverflowError:
-            return math.copysign(math.inf, value)
+            return math.inf if value > 0 else -math.inf  # copysign() would convert the int and overflow again
     if isinstance(value, np.generic):
         if value.dtype.kind not in "fiub":
             raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)

@@ -115,7 +115,10 @@ def histogram_proto(
             counts = tensorflow_counts(finite)
         limits = tensorflow_edges()
     elif finite.size:
-        counts, limits = np.histogram(finite, bins=bins)
+        try:
+            counts, limits = np.histogram(finite, bins=bins)
+        except (ValueError, IndexError) as exc:  # bins too fine for float64 (numpy < 1.24: IndexError)
+            raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
         counts = counts.astype(np.float64)
     else:
         counts, limits = np.zeros(1), np.zeros(2)
@@ -131,6 +134,30 @@ def histogram_proto(
         bucket_limit=limits.tolist(),
         bucket=counts.tolist(),
     )
+
+
+def decode(value: summary_pb2.Summary.Value) -> dict[str, Any]:
+    """Return a histogram value as ``{min, max, num, sum, sum_squares, limits, counts}``.
+
+    ``limits`` are the buckets' right edges and ``counts`` their counts (float64 arrays).
+    The tensor form ``[k, 3]`` of ``[left, right, count]`` rows is read too (``sum`` and
+    ``sum_squares`` are then unknown: NaN).
+    """
+    if value.WhichOneof("value") == "tensor":
+        rows = tbcore.tensor_to_numpy(value.tensor).astype(np.float64).reshape(-1, 3)
+        low, high = (float(rows[0, 0]), float(rows[-1, 1])) if len(rows) else (0.0, 0.0)
+        stats = {"min": low, "max": high, "num": float(rows[:, 2].sum()), "sum": np.nan, "sum_squares": np.nan}
+        return {**stats, "limits": rows[:, 1].copy(), "counts": rows[:, 2].copy()}
+    histo = value.histo
+    return {
+        "min": histo.min,
+        "max": histo.max,
+        "num": histo.num,
+        "sum": histo.sum,
+        "sum_squares": histo.sum_squares,
+        "limits": np.array(histo.bucket_limit, dtype=np.float64),
+        "counts": np.array(histo.bucket, dtype=np.float64),
+    }
 
 
 def _check_bins(bins: Any) -> Any:
@@ -222,6 +249,7 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="distribution of values per step (add_histogram)",
             value_name="values",
+            decode=decode,
         ),
         tbcore.SummaryType(
             name="histogram_raw",

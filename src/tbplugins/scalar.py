@@ -3,11 +3,12 @@
 The legacy ``simple_value`` form is written by default; ``new_style`` writes a rank-0
 float32 tensor with the ``scalars`` plugin metadata. Both show in both TensorBoard
 loaders. (torch's ``double_precision`` float64 tensors are dropped by the default Rust
-loader, so tbcore writes float32 for them too; see docs/migration.md.)
+loader, so tbcore writes float32 for them too; see docs/guide/migration.md.)
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,11 @@ def to_float(value: Any, argument: str = "scalar_value") -> float:
     """Return ``value`` (a number or an array with one real element) as a float."""
     if isinstance(value, (str, bytes)) or value is None:
         raise tbcore.invalid(argument, _EXPECTED, value, kind=TypeError)
+    if isinstance(value, int):  # before numpy, which makes an object array of an int beyond int64
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
     array = tbcore.as_numpy(value, argument)
     if array.dtype.kind not in "fiub":
         raise tbcore.invalid(argument, _EXPECTED, value, kind=TypeError)
@@ -47,25 +53,36 @@ def encode(tag: str, scalar_value: Any, *, new_style: bool = False) -> summary_p
     return tbcore.tensor_summary(tag, np.float32(value), plugin_name=PLUGIN_NAME)
 
 
+def decode(value: summary_pb2.Summary.Value) -> float:
+    """Return the number stored in a scalar ``Summary.Value`` (``simple_value`` or a one-element tensor)."""
+    if value.WhichOneof("value") == "tensor":
+        return float(tbcore.tensor_to_numpy(value.tensor).reshape(-1)[0])
+    return float(value.simple_value)
+
+
 def run_name(main_tag: str, key: str) -> str:
     """Return torch's sub-run name for ``add_scalars``: ``<main_tag with / as _>_<key>``."""
     return f"{main_tag.replace('/', '_')}_{key}"
 
 
-def encode_many(tag: str, tag_scalar_dict: Any) -> list[tbcore.Encoded]:
-    """Return one scalar per key of ``tag_scalar_dict``, each in the sub-run :func:`run_name` with tag ``tag``."""
+def encode_many(tag: str, tag_scalar_dict: Any, *, same_run: bool = False) -> list[tbcore.Encoded]:
+    """Return one scalar per key of ``tag_scalar_dict``, each in the sub-run :func:`run_name` with tag ``tag``.
+
+    With ``same_run`` they all go to the writer's own run instead, under the tags ``<tag>/<key>``.
+    """
     if not isinstance(tag_scalar_dict, Mapping):
         raise tbcore.invalid("tag_scalar_dict", "a dict of {str: number}", tag_scalar_dict, kind=TypeError)
     if not tag_scalar_dict:
         raise tbcore.invalid("tag_scalar_dict", "a non-empty dict of {str: number}", tag_scalar_dict)
-    records = []
+    values = []
     for key, value in tag_scalar_dict.items():
         if not isinstance(key, str) or not key:
             raise tbcore.invalid("tag_scalar_dict key", "a non-empty str", key, kind=TypeError)
         number = to_float(value, f"tag_scalar_dict[{key!r}]")
-        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=number)])
-        records.append(tbcore.Encoded(summary=summary, run=run_name(tag, key)))
-    return records
+        values.append((key, summary_pb2.Summary.Value(tag=f"{tag}/{key}" if same_run else tag, simple_value=number)))
+    if same_run:
+        return [tbcore.Encoded(summary=summary_pb2.Summary(value=[value for _, value in values]))]
+    return [tbcore.Encoded(summary=summary_pb2.Summary(value=[value]), run=run_name(tag, key)) for key, value in values]
 
 
 @tbcore.hookimpl
@@ -79,6 +96,7 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             description="one number per step (add_scalar)",
             adapt_value=False,
             value_name="scalar_value",
+            decode=decode,
         ),
         tbcore.SummaryType(
             name="scalars",

@@ -2,7 +2,7 @@
 
 The tag is ``<tag>/text_summary`` as torch writes it. Unlike torch, the string is a
 rank-0 tensor, which TensorBoard renders as a Markdown block; torch's shape ``[1]``
-renders as a one-cell table (docs/migration.md).
+renders as a one-cell table (docs/guide/migration.md).
 """
 
 from __future__ import annotations
@@ -35,6 +35,13 @@ def encode(tag: str, text_string: Any) -> summary_pb2.Summary:
     return tbcore.tensor_summary(f"{tag}/text_summary", np.array(text_string, dtype=object), plugin_name=PLUGIN_NAME)
 
 
+def decode(value: summary_pb2.Summary.Value) -> Any:
+    """Return a text value as ``str`` (rank 0 or one element) or a numpy array of ``str`` (a table)."""
+    array = tbcore.tensor_to_numpy(value.tensor)
+    strings = np.vectorize(lambda raw: raw.decode("utf-8", errors="replace"), otypes=[object])(array)
+    return strings.reshape(-1)[0] if strings.size == 1 else strings
+
+
 @tbcore.hookimpl
 def tbcore_summary_types() -> list[tbcore.SummaryType]:
     """Provide ``text``."""
@@ -46,5 +53,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             description="Markdown text (add_text)",
             adapt_value=False,
             value_name="text_string",
+            decode=decode,
         )
     ]

@@ -5,6 +5,7 @@ Registered ``trylast`` so that every other adapter (torch, JAX, third-party) is 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -19,10 +20,19 @@ def to_numpy(value: Any) -> np.ndarray:
     if value is None:
         raise TypeError("expected an array-like value, got None")
     if isinstance(value, (list, tuple)):
-        try:
-            return np.asarray(value)
-        except ValueError as exc:
-            raise ValueError(f"expected a rectangular (nested) list of numbers, got a ragged list ({exc})") from None
+        with warnings.catch_warnings():
+            # numpy < 1.24 makes an object array of a ragged list, with a deprecation warning;
+            # numpy >= 1.24 raises ValueError. Both are the same user mistake.
+            warnings.simplefilter("ignore")
+            try:
+                array = np.asarray(value)
+            except ValueError as exc:
+                message = f"expected a rectangular (nested) list of numbers, got a ragged list ({exc})"
+                raise ValueError(message) from None
+        if array.dtype == object:
+            raise ValueError("expected a rectangular (nested) list of numbers, got a ragged list or one holding "
+                             "other objects")
+        return array
     return np.asarray(value)
 
 

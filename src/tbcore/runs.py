@@ -1,0 +1,55 @@
+"""Runs of a log directory as TensorBoard finds them, and what to do with a corrupt file."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from typing import Literal
+
+from tbcore.scan import CorruptRecordError
+
+__all__ = ["OnCorrupt", "TbcoreReadWarning", "check_on_corrupt", "list_runs", "report_corrupt"]
+
+#: ``"raise"`` (stop), ``"warn"`` (a :class:`TbcoreReadWarning`, then the next file) or a
+#: function called with the :class:`CorruptRecordError` before reading goes on with the next file.
+OnCorrupt = Literal["raise", "warn"] | Callable[[CorruptRecordError], object]
+
+
+class TbcoreReadWarning(UserWarning):
+    """A corrupt record ended the reading of one event file; the other files were read."""
+
+
+def list_runs(logdir: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """Return ``{run name: sorted event file paths}`` as TensorBoard finds them.
+
+    A run is any directory holding a file whose name contains ``tfevents``; its name is
+    the path relative to ``logdir`` with ``/`` separators (``"."`` for ``logdir`` itself).
+    Symbolic links to directories are followed, as TensorBoard's data server does.
+    """
+    root = os.fspath(logdir)
+    runs: dict[str, list[str]] = {}
+    for directory, _dirs, files in os.walk(root, followlinks=True):
+        found = sorted(f for f in files if "tfevents" in f and not f.endswith(".profile-empty"))
+        if found:
+            rel = os.path.relpath(directory, root)
+            name = "." if rel == "." else rel.replace(os.sep, "/")
+            runs[name] = [os.path.join(directory, f) for f in found]
+    return dict(sorted(runs.items()))
+
+
+def check_on_corrupt(on_corrupt: object) -> None:
+    """Raise ``ValueError`` unless ``on_corrupt`` is ``"raise"``, ``"warn"`` or a callable."""
+    if on_corrupt not in ("raise", "warn") and not callable(on_corrupt):
+        raise ValueError(f"on_corrupt: expected 'raise', 'warn' or a function of the error, got {on_corrupt!r}")
+
+
+def report_corrupt(error: CorruptRecordError, on_corrupt: OnCorrupt) -> None:
+    """Handle ``error`` as ``on_corrupt`` asks: re-raise it, warn, or pass it to the function."""
+    if on_corrupt == "raise":
+        raise error
+    if on_corrupt == "warn":
+        warnings.warn(f"{error}; the rest of this file was skipped", TbcoreReadWarning, stacklevel=3)
+        return
+    if callable(on_corrupt):
+        on_corrupt(error)

@@ -1,0 +1,124 @@
+"""The torch graph builder: ``add_graph(model, input_to_model)`` for a ``torch.nn.Module``.
+
+The graph is built from ``torch.export`` (non-strict, the ATen graph with each node's
+module stack and shapes) and, where export fails (data-dependent control flow, ops or
+outputs export does not support), from ``torch.jit.trace`` as torch.utils.tensorboard
+does. Either way the picture follows torch's: nodes scoped ``Net/Sequential[enc]/Linear[0]``,
+ops named ``aten::linear``, parameters as ``prim::GetAttr`` nodes, ``input/*`` and
+``output/output.N`` IO nodes and ``_output_shapes`` on every tensor.
+
+Never imports torch itself: a model can only be a torch module if torch is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import tbcore
+from tbcore.errors import describe
+
+RUN_METADATA_DEVICE = "/device:CPU:0"  #: the device torch names in its ``step1`` run metadata
+
+
+def describe_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """Return a short description of the example inputs (types and shapes) for error messages."""
+    parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+    return "(" + ", ".join(parts) + ")"
+
+
+class ModuleScopes:
+    """Turns module paths (``enc.0.fc``) into torch's scope names (``Net/Sequential[enc]/Block[0]/Linear[fc]``)."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self._root = type(model).__name__
+        self._cache: dict[str, str] = {"": self._root}
+
+    def scope(self, path: str) -> str:
+        """Return the scope of the submodule at ``path`` (``""`` is the model itself)."""
+        cached = self._cache.get(path)
+        if cached is not None:
+            return cached
+        parent, _, attr = path.rpartition(".")
+        try:
+            cls = type(self._model.get_submodule(path)).__name__
+        except AttributeError:
+            cls = "Module"
+        scope = f"{self.scope(parent)}/{cls}[{attr}]"
+        self._cache[path] = scope
+        return scope
+
+
+def first_line(error: BaseException) -> str:
+    """Return the type and the first non-empty line of ``error``'s message."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
+@contextlib.contextmanager
+def _eval_mode(model: Any) -> Iterator[None]:
+    training = model.training
+    model.train(False)
+    try:
+        yield
+    finally:
+        model.train(training)
+
+
+def _check_runs(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Run the model once, so that inputs that do not fit it get torch's own error, not two tracers'."""
+    torch = sys.modules["torch"]
+    try:
+        with torch.no_grad():
+            model(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - whatever the model raises is the user's answer
+        raise ValueError(
+            f"input_to_model: could not run {type(model).__qualname__} on {describe_inputs(args, kwargs)}: "
+            f"{first_line(exc)}"
+        ) from exc
+
+
+def build(model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_trace: bool = True) -> tbcore.Encoded:
+    """Return the graph of ``model`` run on ``example_inputs`` (torch.export, else torch.jit.trace).
+
+    :param verbose: print which path built the graph and the framework's graph.
+    :param use_strict_trace: passed as ``strict`` to ``torch.jit.trace`` when tracing is used.
+    :raises ValueError: the model does not run on these inputs (torch's error, the model and
+        the inputs' shapes in the message), or neither path could build its graph (both errors).
+    """
+    from tbcore.graph import graph_encoded, split_inputs
+    from tbplugins.adapters import torch_export_graph, torch_jit_graph
+
+    args, kwargs = split_inputs(example_inputs)
+    with _eval_mode(model):
+        try:
+            nodes, text = torch_export_graph.graph_nodes(model, args, kwargs)
+            path = "torch.export"
+        except Exception as export_error:  # noqa: BLE001 - any export failure falls back to tracing
+            _check_runs(model, args, kwargs)
+            try:
+                nodes, text = torch_jit_graph.graph_nodes(model, args, kwargs, strict=use_strict_trace)
+            except Exception as trace_error:  # noqa: BLE001 - reported with both errors below
+                raise ValueError(
+                    f"input_to_model: could not build the graph of {type(model).__qualname__} on "
+                    f"{describe_inputs(args, kwargs)}: torch.export failed with {first_line(export_error)}; "
+                    f"torch.jit.trace failed with {first_line(trace_error)}"
+                ) from trace_error
+            path = f"torch.jit.trace (torch.export failed with {first_line(export_error)})"
+    if verbose:
+        print(f"add_graph: the graph of {type(model).__qualname__} was built with {path}\n{text}")
+    return graph_encoded(nodes, run_metadata_device=RUN_METADATA_DEVICE)
+
+
+BUILDER = tbcore.GraphBuilder(name="torch", build=build)
+
+
+@tbcore.hookimpl
+def tbcore_graph_builder(model: Any) -> tbcore.GraphBuilder | None:
+    """Accept ``torch.nn.Module`` instances."""
+    if tbcore.lazy_issubclass(type(model), "torch", "nn.Module"):
+        return BUILDER
+    return None

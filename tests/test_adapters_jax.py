@@ -1,0 +1,90 @@
+"""The JAX adapter: host and device arrays, bfloat16 kept, a clear error for tracers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tbcore
+from tbcore import SummaryWriter
+from tbcore.testing import read_events, tensorboard_accumulator
+
+jax = pytest.importorskip("jax")
+jnp = pytest.importorskip("jax.numpy")
+ml_dtypes = pytest.importorskip("ml_dtypes")
+
+gpu = pytest.mark.skipif(not any(d.platform == "gpu" for d in jax.devices()), reason="needs a JAX GPU")
+
+
+def test_arrays_and_dtypes():
+    array = jnp.arange(6, dtype=jnp.float32).reshape(2, 3)
+    assert np.array_equal(tbcore.as_numpy(array), np.arange(6, dtype=np.float32).reshape(2, 3))
+    bf16 = jnp.array([1e30, 0.5], dtype=jnp.bfloat16)
+    converted = tbcore.as_numpy(bf16)
+    assert converted.dtype == np.dtype(ml_dtypes.bfloat16) and converted.astype(np.float32)[1] == 0.5
+    assert tbcore.as_numpy(jnp.array([True, False])).dtype == np.bool_
+
+
+def test_scalars_and_histograms(logdir):
+    with SummaryWriter(logdir) as writer:
+        writer.add_scalar("s", jnp.float32(1.25), 0)
+        writer.add_scalar("s", jnp.array([2.5], dtype=jnp.bfloat16), 1)
+        writer.add_histogram("h", jnp.linspace(0, 1, 11), 0)
+    acc = tensorboard_accumulator(logdir)
+    assert [e.tensor_proto.float_val[0] for e in acc.Tensors("s")] == [1.25, 2.5]
+    assert acc.Tensors("h")[0].tensor_proto.tensor_shape.dim[1].size == 3
+
+
+def test_tracer_gets_a_clear_error(logdir):
+    with SummaryWriter(logdir) as writer:
+
+        @jax.jit
+        def step(x):
+            writer.add_scalar("inside", x, 0)
+            return x
+
+        with pytest.raises(TypeError, match=r"cannot log a traced JAX value .*jax\.debug\.callback"):
+            step(jnp.float32(1.0))
+        with pytest.raises(TypeError, match=r"values: cannot log a traced JAX value"):
+            jax.jit(lambda x: writer.add_histogram("inside", x, 0) or x)(jnp.ones(3))
+        writer.add_scalar("after", 1.0, 0)
+    assert [e.summary.value[0].tag for e in read_events(logdir)[1:]] == ["after"]
+
+
+@pytest.mark.gpu
+@gpu
+def test_device_arrays(logdir):
+    array = jax.device_put(jnp.arange(4.0), jax.devices("gpu")[0])
+    assert tbcore.as_numpy(array).tolist() == [0.0, 1.0, 2.0, 3.0]
+    with SummaryWriter(logdir) as writer:
+        writer.add_scalar("g", array[1], 0)
+    assert tensorboard_accumulator(logdir).Tensors("g")[0].tensor_proto.float_val[0] == 1.0
+
+
+def test_sharded_array_is_gathered_to_the_host(tmp_path):
+    """An array sharded over two (CPU) devices is fetched whole; run in a child with two host devices."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        f"""
+        import os
+        os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+        import jax, jax.numpy as jnp, numpy as np
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec
+        import tbcore
+        assert len(jax.devices()) == 2
+        mesh = Mesh(np.array(jax.devices()), ("x",))
+        array = jax.device_put(jnp.arange(8.0), NamedSharding(mesh, PartitionSpec("x")))
+        assert len(array.addressable_shards) == 2
+        assert tbcore.as_numpy(array).tolist() == list(range(8))
+        with tbcore.SummaryWriter({str(tmp_path)!r}) as writer:
+            writer.add_histogram("h", array, 0)
+            writer.add_scalar("s", array.sum(), 0)
+        print("ok")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr
+    assert tensorboard_accumulator(tmp_path).Tensors("s")[0].tensor_proto.float_val[0] == 28.0

@@ -1,0 +1,177 @@
+"""Embeddings read back with the projector config proto and TSV reader, compared with torch, kept in the log dir."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+import pytest
+from google.protobuf import text_format
+from PIL import Image
+from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
+from tensorboard.plugins.projector.projector_plugin import _read_tensor_tsv_file
+
+from tbcore import SummaryWriter, summary
+
+RNG = np.random.default_rng(0)
+MAT = (RNG.standard_normal((20, 6)) * 10.0 ** RNG.integers(-30, 30, (20, 6))).astype(np.float32)
+LABELS = [f"point {i}" for i in range(20)]
+IMAGES = RNG.random((20, 3, 8, 8))
+
+
+def read_config(run_dir):
+    config = ProjectorConfig()
+    text_format.Parse((run_dir / "projector_config.pbtxt").read_text(), config)
+    return config
+
+
+def test_files_and_config_as_the_projector_reads_them(logdir):
+    with SummaryWriter(logdir) as writer:
+        writer.add_embedding(MAT, metadata=LABELS, label_img=IMAGES, global_step=3, tag="points")
+    (info,) = read_config(logdir).embeddings
+    assert (info.tensor_name, info.tensor_path, list(info.tensor_shape)) == (
+        "points:00003",
+        "00003/points/tensors.tsv",
+        [20, 6],
+    )
+    assert info.metadata_path == "00003/points/metadata.tsv"
+    assert (info.sprite.image_path, list(info.sprite.single_image_dim)) == ("00003/points/sprite.png", [8, 8])
+    np.testing.assert_array_equal(_read_tensor_tsv_file(str(logdir / info.tensor_path)), MAT)
+    assert (logdir / info.metadata_path).read_text() == "".join(f"{label}\n" for label in LABELS)
+    sprite = np.asarray(Image.open(logdir / info.sprite.image_path))
+    assert sprite.shape == (40, 40, 3)  # ceil(sqrt(20)) = 5 thumbnails per row, padded to 5 rows
+    np.testing.assert_array_equal(sprite[8:16, 16:24], (IMAGES[7].transpose(1, 2, 0) * 255).astype(np.uint8))
+    assert not sprite[32:].any()
+
+
+def test_metadata_columns_and_headers(logdir):
+    rows = [[i, "odd" if i % 2 else "even\tish"] for i in range(20)]
+    with SummaryWriter(logdir) as writer:
+        writer.add_embedding(MAT, metadata=rows, metadata_header=["index", "parity"], tag="two")
+        writer.add_embedding(MAT, metadata=[[label] for label in LABELS], metadata_header=["label"], tag="one")
+        writer.add_embedding(MAT, metadata=np.arange(20), tag="array")
+    lines = (logdir / "00000/two/metadata.tsv").read_text().splitlines()
+    assert lines[:3] == ["index\tparity", "0\teven ish", "1\todd"] and len(lines) == 21
+    assert (logdir / "00000/one/metadata.tsv").read_text().splitlines() == LABELS  # one column: no header line
+    assert (logdir / "00000/array/metadata.tsv").read_text().splitlines() == [str(i) for i in range(20)]
+
+
+def test_config_lists_every_embedding_across_writers(logdir):
+    with SummaryWriter(logdir) as writer:
+        writer.add_embedding(MAT, tag="a")
+        writer.add_embedding(MAT * 2, tag="a", global_step=5)
+    with SummaryWriter(logdir) as writer:  # a new writer object keeps the earlier entries (torch's loses them)
+        writer.add_embedding(MAT, tag="b", global_step=1)
+        writer.add_embedding(MAT * 3, tag="a", global_step=5)  # the same tag and step replace the entry
+    names = [e.tensor_name for e in read_config(logdir).embeddings]
+    assert names == ["a:00000", "b:00001", "a:00005"]
+    np.testing.assert_array_equal(_read_tensor_tsv_file(str(logdir / "00005/a/tensors.tsv")), MAT * 3)
+
+
+def test_matches_torch(logdir, tmp_path):
+    import torch
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    args = {"metadata": LABELS, "label_img": torch.as_tensor(IMAGES), "global_step": 2, "tag": "p%q"}
+    with SummaryWriter(logdir) as ours, TorchWriter(str(tmp_path)) as theirs:
+        for writer in (ours, theirs):
+            writer.add_embedding(torch.as_tensor(MAT), **args)
+            writer.add_embedding(MAT, metadata=[[1, "a"]] * 20, metadata_header=["n", "s"], tag="cols")
+    ours_config, torch_config = read_config(logdir), read_config(tmp_path)
+    for info in ours_config.embeddings:
+        del info.tensor_shape[:]  # tbcore also records the shape, which torch leaves to the projector
+    assert ours_config == torch_config
+    for info in torch_config.embeddings:
+        np.testing.assert_array_equal(
+            _read_tensor_tsv_file(str(logdir / info.tensor_path)),
+            _read_tensor_tsv_file(str(tmp_path / info.tensor_path)),
+        )
+        assert (logdir / info.metadata_path).read_bytes() == (tmp_path / info.metadata_path).read_bytes()
+    sprite = "00002/p%25q/sprite.png"
+    ours_png, torch_png = (np.asarray(Image.open(io.BytesIO((d / sprite).read_bytes()))) for d in (logdir, tmp_path))
+    np.testing.assert_array_equal(ours_png, torch_png)
+
+
+def test_encoder_is_pure(logdir):
+    encoded = summary.embedding(MAT, metadata=LABELS, global_step=1, tag="x")
+    assert [a.path for a in encoded.assets] == ["00001/x/tensors.tsv", "00001/x/metadata.tsv", "projector_config.pbtxt"]
+    assert not any(logdir.iterdir())
+    first = encoded.assets[-1].data(None)
+    assert encoded.assets[-1].data(first) == first
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"tag": "a/b"}, ValueError, r"tag: expected a name without '/' or '\\' .*, got str 'a/b'"),
+        ({"tag": "a\\b"}, ValueError, "tag: expected a name without"),
+        ({"tag": ".."}, ValueError, "tag: expected a name without .* not '.' or '..'"),
+        ({"global_step": -1}, ValueError, r"global_step: expected an int in \[0, 2\*\*63 - 1\]"),
+        ({"metadata": LABELS[:-1]}, ValueError, r"metadata: expected one entry per row of mat \(20\), got 19"),
+        ({"metadata": "labels"}, TypeError, "metadata: expected a list"),
+        ({"label_img": IMAGES[:5]}, ValueError, r"label_img: expected one image per row of mat \(20\), got 5"),
+        (
+            {"label_img": IMAGES[:, :2]},
+            ValueError,
+            r"label_img: expected an \(N, C, H, W\) array of images with C = 1 or 3",
+        ),
+        (
+            {"label_img": np.zeros((20, 3, 2000, 2000))},
+            ValueError,
+            "label_img: expected thumbnails whose sprite fits 8192",
+        ),
+        ({"mat": MAT[0]}, ValueError, r"mat: expected a non-empty array of shape \(N, D\)"),
+        ({"mat": MAT.astype(str)}, TypeError, r"mat: expected an \(N, D\) array of real numbers"),
+        (
+            {"metadata": [[1, 2]] * 20, "metadata_header": ["a", "b", "c"]},
+            ValueError,
+            r"metadata\[0\]: expected a list of 3",
+        ),
+    ],
+)
+def test_bad_input(logdir, rejects, kwargs, error, match):
+    args = {"mat": MAT, "tag": "t", **kwargs}
+    with SummaryWriter(logdir) as writer:
+        rejects(writer, lambda: writer.add_embedding(**args), error, match)
+
+
+def test_never_writes_outside_the_log_dir(logdir, tmp_path, rejects):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.symlink(outside, logdir / "00007")
+    with SummaryWriter(logdir) as writer:
+        rejects(writer, lambda: writer.add_embedding(MAT, global_step=7), ValueError, "stays inside the log directory")
+    assert not any(outside.iterdir())
+
+
+def test_uint8_grey_and_non_square_thumbnails(logdir):
+    thumbs = RNG.integers(0, 256, (5, 1, 6, 4)).astype(np.uint8)
+    with SummaryWriter(logdir) as writer:
+        writer.add_embedding(MAT[:5], label_img=thumbs, tag="tall")
+    (info,) = read_config(logdir).embeddings
+    assert list(info.sprite.single_image_dim) == [4, 6]
+    sprite = np.asarray(Image.open(logdir / info.sprite.image_path))
+    assert sprite.shape == (3 * 6, 3 * 4, 3)
+    np.testing.assert_array_equal(sprite[6:12, 4:8], np.repeat(thumbs[4].transpose(1, 2, 0), 3, axis=2))
+
+
+def test_tsv_restores_every_float32_exactly(tmp_path):
+    from tbplugins.tsv import format_matrix
+
+    rng = np.random.default_rng(5)
+    values = (rng.standard_normal((300, 40)) * 10.0 ** rng.integers(-45, 38, (300, 40))).astype(np.float32)
+    values[0, :8] = [0.0, -0.0, 1.0, np.float32(1e-45), np.finfo(np.float32).max, np.finfo(np.float32).tiny, 0.1, -1e8]
+    assert np.all(np.isfinite(values))
+    with_nan = values.copy()
+    with_nan[1, :3] = [np.nan, np.inf, -np.inf]  # non-finite values take a slower path
+    for matrix in (values, with_nan):
+        path = tmp_path / "tensors.tsv"
+        path.write_bytes(format_matrix(matrix))
+        np.testing.assert_array_equal(_read_tensor_tsv_file(str(path)), matrix)
+
+
+def test_unreadable_existing_config_is_reported(logdir):
+    (logdir / "projector_config.pbtxt").write_text("not a { projector config")
+    with SummaryWriter(logdir) as writer, pytest.raises(ValueError, match="projector_config.pbtxt: the existing file"):
+        writer.add_embedding(MAT)

@@ -1,0 +1,122 @@
+"""Bad input to add_graph/add_onnx_graph, and builders that never import a missing framework."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tbcore import SummaryWriter
+from tbcore.testing import read_events
+
+
+def graph_events(logdir):
+    return [e for e in read_events(logdir) if e.HasField("graph_def") or e.HasField("tagged_run_metadata")]
+
+
+def assert_nothing_written_and_usable(writer, logdir):
+    writer.add_scalar("after", 1.0, 0)
+    writer.flush()
+    assert graph_events(logdir) == []
+    assert any(v.tag == "after" for e in read_events(logdir) for v in e.summary.value)
+
+
+@pytest.mark.parametrize("model", [42, None, [1, 2]])
+def test_unrecognised_model(logdir, model):
+    with SummaryWriter(logdir) as writer:
+        with pytest.raises(TypeError, match=r"model: expected a torch\.nn\.Module \(extra 'torch'\).*'jax'.*'onnx'"):
+            writer.add_graph(model)
+        assert_nothing_written_and_usable(writer, logdir)
+
+
+def test_torch_inputs_that_do_not_match(logdir):
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4))
+    with SummaryWriter(logdir) as writer:
+        with pytest.raises(
+            ValueError,
+            match=r"could not run Sequential on \(torch\.Tensor of shape \(2, 5\) and dtype torch\.float32\).*"
+            r"mat1 and mat2 shapes cannot be multiplied",
+        ):
+            writer.add_graph(model, torch.randn(2, 5))
+        assert_nothing_written_and_usable(writer, logdir)
+
+
+def test_jax_inputs_that_do_not_match(logdir):
+    jax = pytest.importorskip("jax")
+
+    def f(w, x):
+        return x @ w
+
+    with SummaryWriter(logdir) as writer:
+        with pytest.raises(ValueError, match=r"could not trace .*f with JAX on \(jax.* of shape \(3, 4\).*\(2, 5\)"):
+            writer.add_graph(f, (jax.numpy.ones((3, 4)), jax.numpy.ones((2, 5))))
+        assert_nothing_written_and_usable(writer, logdir)
+
+
+def test_jax_function_that_cannot_be_traced(logdir):
+    jax = pytest.importorskip("jax")
+
+    def branchy(x):
+        return x if x.sum() > 0 else -x
+
+    with SummaryWriter(logdir) as writer:
+        with pytest.raises(ValueError, match=r"could not trace .*branchy with JAX.*TracerBoolConversionError"):
+            writer.add_graph(branchy, jax.numpy.ones(3))
+        with pytest.raises(ValueError, match=r"could not trace"):
+            writer.add_graph(lambda s: s, "not an array")
+        assert_nothing_written_and_usable(writer, logdir)
+
+
+def run_python(code: str) -> None:
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_without_torch_jax_or_onnx(tmp_path):
+    """Frameworks blocked: no builder imports them, the writer reports what to install and goes on."""
+    run_python(
+        f"""
+        import sys
+        for name in ("torch", "jax", "onnx"):
+            sys.modules[name] = None
+        from tbcore import SummaryWriter, plugins
+        names = set(plugins.plugin_infos())
+        assert {{"torch_graph", "jax_graph", "onnx_graph"}} <= names, names
+        with SummaryWriter({str(tmp_path)!r}) as writer:
+            try:
+                writer.add_graph(lambda x: x, 1.0)
+            except TypeError as exc:
+                assert "extra 'jax'" in str(exc), exc
+            else:
+                raise AssertionError("a plain function is not a JAX function without JAX")
+            try:
+                writer.add_onnx_graph("model.onnx")
+            except ImportError as exc:
+                assert "tbcore[onnx]" in str(exc), exc
+            else:
+                raise AssertionError("no ImportError without onnx")
+            writer.add_scalar("ok", 1.0, 0)
+        assert all(sys.modules[name] is None for name in ("torch", "jax", "onnx"))
+        """
+    )
+
+
+def test_builders_import_no_framework(tmp_path):
+    """With everything installed but nothing imported, loading the graph plugins imports no framework."""
+    run_python(
+        f"""
+        import sys
+        from tbcore import SummaryWriter, plugins
+        plugins.get_plugin_manager()
+        with SummaryWriter({str(tmp_path)!r}) as writer:
+            try:
+                writer.add_graph(lambda x: x, 1.0)
+            except TypeError:
+                pass
+        loaded = [name for name in ("torch", "jax", "onnx") if name in sys.modules]
+        assert not loaded, loaded
+        """
+    )

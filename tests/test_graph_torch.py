@@ -1,0 +1,189 @@
+"""torch models in the graph dashboard: compared node by node with torch.utils.tensorboard's graph."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+pytorch_graph = pytest.importorskip("torch.utils.tensorboard._pytorch_graph")
+
+from tbcore import SummaryWriter  # noqa: E402
+from tbcore.testing import read_events, tensorboard_accumulator  # noqa: E402
+
+
+class Block(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+
+
+class TwoInputs(nn.Module):
+    """Submodules nested three levels deep (Sequential > Block > Linear) and two inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc = nn.Sequential(Block(), Block())
+        self.side = nn.Linear(3, 4)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x, y):
+        return self.head(self.enc(x) + self.side(y))
+
+
+class Branchy(nn.Module):
+    """Data-dependent control flow: torch.export cannot capture it, tracing records the path taken."""
+
+    def __init__(self, as_dict: bool = False) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 3)
+        self.as_dict = as_dict
+
+    def forward(self, x):
+        h = self.fc(x)
+        if h.sum() > -1e9:
+            h = torch.relu(h)
+        return {"out": h} if self.as_dict else h
+
+
+def sequential():
+    return nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+
+
+def shapes(node):
+    return [[d.size for d in s.dim] for s in node.attr["_output_shapes"].list.shape]
+
+
+def canonical(graph):
+    """Each aten node as (scope, op, output shapes, sources), sources named independently of debug names."""
+    by_name = {n.name: n for n in graph.node}
+    ops = [n for n in graph.node if n.op.startswith("aten::")]
+    index = {n.name: i for i, n in enumerate(ops)}
+
+    def source(name):
+        name = name.split(":")[0]
+        node = by_name.get(name)
+        if name in index:
+            return ("op", index[name])
+        if node is None or node.op == "prim::Constant":
+            return None
+        if node.op == "IO Node":
+            return ("input", re.sub(r"\.\d+$", "", name))
+        return ("param", name.rsplit("/", 1)[0])
+
+    return [(n.name.rsplit("/", 1)[0], n.op, shapes(n), [s for s in map(source, n.input) if s]) for n in ops]
+
+
+def io_nodes(graph):
+    return sorted((re.sub(r"\.\d+$", "", n.name), shapes(n)) for n in graph.node if n.name.startswith("input/"))
+
+
+def written_graph(logdir, model, inputs, **options):
+    with SummaryWriter(logdir) as writer:
+        writer.add_graph(model, inputs, **options)
+    return tensorboard_accumulator(logdir).Graph()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::torch.jit.TracerWarning")
+@pytest.mark.parametrize(
+    ("make", "inputs"),
+    [
+        (sequential, (torch.randn(2, 3),)),
+        (TwoInputs, (torch.randn(2, 4), torch.randn(2, 3))),
+        (Branchy, (torch.randn(2, 3),)),
+    ],
+    ids=["sequential", "nested-two-inputs", "fallback-to-trace"],
+)
+def test_same_nodes_as_torch(logdir, make, inputs):
+    torch.manual_seed(0)
+    model = make()
+    ours = written_graph(logdir, model, inputs)
+    theirs, _ = pytorch_graph.graph(model, inputs)
+    assert canonical(ours) == canonical(theirs)
+    assert io_nodes(ours) == io_nodes(theirs)
+    (out,) = [n for n in ours.node if n.name.startswith("output/")]
+    (their_out,) = [n for n in theirs.node if n.name.startswith("output/")]
+    assert (out.name, out.op, shapes(out)) == (their_out.name, their_out.op, shapes(their_out))
+    assert ours.versions.producer == theirs.versions.producer == 22
+
+
+def test_nested_scopes_and_parameters(logdir):
+    graph = written_graph(logdir, TwoInputs(), (torch.randn(2, 4), torch.randn(2, 3)))
+    nodes = {n.name: n for n in graph.node}
+    assert "Net" not in nodes
+    weight = nodes["TwoInputs/Sequential[enc]/Block[1]/Linear[fc]/weight/weight"]
+    assert weight.op == "prim::GetAttr" and shapes(weight) == [[4, 4]]
+    (linear,) = [n for n in graph.node if n.name.startswith("TwoInputs/Sequential[enc]/Block[1]/Linear[fc]/linear")]
+    assert linear.op == "aten::linear" and weight.name in linear.input
+    assert linear.attr["dtype"].type == 1  # DT_FLOAT
+
+
+def test_step1_run_metadata_as_torch(logdir):
+    with SummaryWriter(logdir) as writer:
+        writer.add_graph(sequential(), torch.randn(1, 3))
+    tagged = [e.tagged_run_metadata for e in read_events(logdir) if e.HasField("tagged_run_metadata")]
+    assert [t.tag for t in tagged] == ["step1"]
+    from tensorboard.compat.proto.config_pb2 import RunMetadata
+
+    metadata = RunMetadata.FromString(tagged[0].run_metadata)
+    assert [d.device for d in metadata.step_stats.dev_stats] == ["/device:CPU:0"]
+
+
+class KeywordsAndDict(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+
+    def forward(self, x, *, mask=None):
+        h = self.fc(x * mask)
+        return {"logits": h, "extra": (h.sum(), h.mean(dim=0))}
+
+
+def test_keyword_inputs_and_nested_outputs(logdir):
+    graph = written_graph(logdir, KeywordsAndDict(), {"x": torch.randn(5, 3), "mask": torch.ones(5, 3)})
+    nodes = {n.name: n for n in graph.node}
+    assert shapes(nodes["input/x"]) == [[5, 3]] and shapes(nodes["input/mask"]) == [[5, 3]]
+    outputs = sorted((n.name, shapes(n)) for n in graph.node if n.name.startswith("output/"))
+    assert [s for _, s in outputs] == [[[5, 2]], [[]], [[2]]]  # flattened: logits, extra[0], extra[1]
+    assert all(nodes[n].input for n, _ in outputs)
+
+
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+def test_fallback_verbose_and_use_strict_trace(logdir, capsys):
+    model = Branchy(as_dict=True)
+    with SummaryWriter(logdir) as writer:
+        with pytest.raises(
+            ValueError,
+            match=r"could not build the graph of Branchy on \(torch\.Tensor of shape \(2, 3\).*"
+            r"torch\.jit\.trace failed with RuntimeError: Encountering a dict at the output",
+        ):
+            writer.add_graph(model, torch.randn(2, 3))
+        writer.add_graph(model, torch.randn(2, 3), verbose=True, use_strict_trace=False)
+    printed = capsys.readouterr().out
+    assert "built with torch.jit.trace (torch.export failed with" in printed
+    assert "aten::linear" in printed
+    graph = tensorboard_accumulator(logdir).Graph()
+    scopes = {n.name.rsplit("/", 1)[0] for n in graph.node if n.op.startswith("aten")}
+    assert scopes == {"Branchy/Linear[fc]", "Branchy"}
+    (weight,) = [n for n in graph.node if n.name.startswith("Branchy/Linear[fc]/weight/")]
+    assert shapes(weight) == [[3, 3]] and weight.attr["dtype"].type == 1
+
+
+def test_export_path_is_verbose_about_itself(logdir, capsys):
+    written_graph(logdir, sequential(), torch.randn(1, 3), verbose=True)
+    assert "built with torch.export" in capsys.readouterr().out
+
+
+def test_training_mode_is_restored(logdir):
+    model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5), nn.BatchNorm1d(3))
+    model.train()
+    graph = written_graph(logdir, model, torch.randn(4, 3))
+    assert model.training and all(m.training for m in model.modules())
+    (dropout,) = [n for n in graph.node if n.op == "aten::dropout"]
+    assert b"train : False" in dropout.attr["attr"].s  # traced in eval mode, as torch does
