@@ -62,7 +62,7 @@ def measure_backlog(calls: int = 300_000) -> dict[str, float]:
         "add_us": 1e6 * (added - start) / calls,
         "with_close_us": 1e6 * (time.perf_counter() - start) / calls,
         "max_pending": largest[0],
-        "backlog_cap": writer._pipeline.max_backlog,
+        "backlog_cap": writer._pipeline.max_pending_items,
     }
 
 

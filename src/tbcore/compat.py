@@ -81,12 +81,14 @@ class SummaryWriter(Writer):
         ``same_run=True`` (tbcore only) keeps them in this run instead, as the tags ``<main_tag>/<key>``,
         and declares a custom-scalars chart showing them all as lines of one chart.
         """
+        if not same_run:
+            self._add_scalars(main_tag, tag_scalar_dict, global_step, walltime)
+            return
         main_tag = check_tag(main_tag, "main_tag")
         self._add("scalars", main_tag, tag_scalar_dict, global_step, walltime, {"same_run": same_run})
-        if same_run:
-            chart = {main_tag: {main_tag: ["Multiline", [re.escape(f"{main_tag}/")]]}}
-            if chart not in self._custom_scalar_layouts:
-                self.add_custom_scalars(chart)
+        chart = {main_tag: {main_tag: ["Multiline", [re.escape(f"{main_tag}/")]]}}
+        if chart not in self._custom_scalar_layouts:
+            self.add_custom_scalars(chart)
 
     def add_tensor(self, tag: str, tensor: Any, global_step: int | None = None, walltime: float | None = None) -> None:
         """Add a raw tensor of any dtype and shape (stored as a TensorProto, read back with the reader)."""

@@ -27,9 +27,9 @@ from tbcore import events, record
 __all__ = ["EventFile", "Pipeline", "event_file_name"]
 
 _uid = itertools.count()
-_SCALAR_ITEM_BYTES = 64  # what a queued scalar is counted as against the byte cap
-DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024
-MIN_BACKLOG = 1024  #: callers wait while max(max_queue, MIN_BACKLOG) items are pending (bounds loss and memory)
+DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024  #: queued events larger than 4 KiB, in bytes
+MIN_BACKLOG = 16384  #: callers wait while max(max_queue, MIN_BACKLOG) items are pending (bounds loss and memory)
+_ROUND_ITEMS = 4096  # items written per batch while callers keep adding (at most MIN_BACKLOG)
 
 
 def event_file_name(suffix: str = "") -> str:
@@ -127,23 +127,28 @@ class Pipeline:
     :param max_queue: pending items after which the thread is woken to write.
     :param flush_secs: the longest time an item waits before it is written.
     :param max_pending_bytes: callers adding large items wait while this many bytes are pending.
-
-    Callers wait while ``max_backlog = max(max_queue, MIN_BACKLOG)`` items are pending, and the
-    thread writes at least every ``max_backlog`` items, so at most ``2 * max_backlog`` accepted
-    items are not yet in the file at any time, however fast the callers are.
+    :param min_backlog: (default :data:`MIN_BACKLOG`) callers wait while ``max(max_queue, min_backlog)`` items (of any size) are
+        pending. The thread writes at least every ``_ROUND_ITEMS`` items, so at most twice that
+        many accepted items are not yet in the file at any time, however fast the callers are.
     """
 
-    def __init__(self, max_queue: int, flush_secs: float, max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES) -> None:
+    def __init__(
+        self,
+        max_queue: int,
+        flush_secs: float,
+        max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
+        min_backlog: int | None = None,
+    ) -> None:
         self.max_queue = max(1, max_queue)
         self.flush_secs = flush_secs
         self.max_pending_bytes = max_pending_bytes
-        self.max_backlog = max(self.max_queue, MIN_BACKLOG)
-        self._writes = 0  # batches written so far; callers waiting in _throttle watch it
+        self.max_pending_items = max(self.max_queue, MIN_BACKLOG if min_backlog is None else min_backlog)
         self.error: Exception | None = None
         self._items: deque[Any] = deque()
         self._wakeup = threading.Event()
         self._signalled = False
-        self._bytes_lock = threading.Condition()
+        self._room = threading.Condition()  # callers wait on it while the queue is over a cap
+        self._waiting = 0
         self._pending_bytes = 0
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -155,10 +160,17 @@ class Pipeline:
         items = self._items
         items.append((file, tag, value, step, wall_time))
         if len(items) >= self.max_queue:
-            self._queue_full()
+            self._on_full()
+
+    def put_scalars(self, pairs: list[tuple[EventFile, Any]], tag: str, step: int, wall_time: float) -> None:
+        """Queue one scalar per ``(file, value)`` pair, all with ``tag``, ``step`` and ``wall_time``."""
+        items = self._items
+        items.append((pairs, tag, step, wall_time))
+        if len(items) >= self.max_queue:
+            self._on_full()
 
     def put_event(self, file: EventFile, data: bytes) -> None:
-        """Queue a serialized Event; waits while too many bytes are pending.
+        """Queue a serialized Event; waits while too many bytes (or items) are pending.
 
         Starts the thread if needed: every event file begins with an event, so the
         ``flush_secs`` timer runs as soon as a file has something to write.
@@ -166,29 +178,34 @@ class Pipeline:
         if self._thread is None:
             self._start()
         size = len(data)
-        if size > 4096:
-            with self._bytes_lock:
-                while self._pending_bytes > self.max_pending_bytes and self._thread is not None:
-                    self._wake()
-                    self._bytes_lock.wait(0.05)
-                self._pending_bytes += size
-        self._items.append((file, data, size))
+        counted = size if size > 4096 else 0  # small events count against the item cap only
+        if counted or len(self._items) > self.max_pending_items:
+            self._wait_for_room(counted)
+        self._items.append((file, data, counted))
         if len(self._items) >= self.max_queue:
-            self._queue_full()
+            self._on_full()
 
-    def _queue_full(self) -> None:
-        if len(self._items) >= self.max_backlog:
-            self._throttle()
-        elif not self._signalled:
+    def _on_full(self) -> None:
+        """Wake the writer thread (``max_queue`` items are pending); wait while over the item cap."""
+        if not self._signalled:
             self._wake()
+        if len(self._items) > self.max_pending_items:
+            self._wait_for_room(0)
 
-    def _throttle(self) -> None:
-        """Wait until the thread has written a batch (it is behind by ``max_backlog`` items)."""
-        with self._bytes_lock:
-            writes = self._writes
-            self._wake()
-            while self._writes == writes and self._thread is not None:
-                self._bytes_lock.wait(0.1)
+    def _wait_for_room(self, size: int) -> None:
+        """Wait while the queue holds more than its caps, then count ``size`` bytes as pending."""
+        with self._room:
+            self._waiting += 1
+            try:
+                while self._pending_bytes > self.max_pending_bytes or len(self._items) > self.max_pending_items:
+                    self._wake()  # starts the thread if needed
+                    thread = self._thread
+                    if thread is None or not thread.is_alive():
+                        break
+                    self._room.wait(0.05)
+            finally:
+                self._waiting -= 1
+            self._pending_bytes += size
 
     def _wake(self) -> None:
         if self._thread is None:
@@ -239,7 +256,8 @@ class Pipeline:
         """Forget the parent's thread and queue in a forked child (they belong to the parent)."""
         self._items = deque()
         self._wakeup = threading.Event()
-        self._bytes_lock = threading.Condition()
+        self._room = threading.Condition()
+        self._waiting = 0
         self._start_lock = threading.Lock()
         self._pending_bytes = 0
         self._signalled = False
@@ -263,17 +281,24 @@ class Pipeline:
                 return
 
     def _drain(self) -> None:
+        """Write what is queued, in rounds of at most ``_ROUND_ITEMS`` items.
+
+        Rounds keep a batch (and the memory it holds) bounded while callers keep adding,
+        and each round's ``write`` lets callers waiting for the GIL run.
+        """
         items = self._items
+        while items:
+            self._drain_round(min(len(items), _ROUND_ITEMS))
+            if self._waiting:
+                with self._room:
+                    self._room.notify_all()
+
+    def _drain_round(self, count: int) -> None:
+        popleft = self._items.popleft
         batches: dict[EventFile, list[bytes]] = {}
         freed = 0
-        scalar_event = events.scalar_event
-        frame_into = record.frame_into
-        budget = self.max_backlog
-        while True:
-            try:
-                item = items.popleft()
-            except IndexError:
-                break
+        for _ in range(count):  # only this thread removes items, so ``count`` items are there
+            item = popleft()
             if item.__class__ is _Marker:
                 try:
                     self._write_batches(batches)
@@ -283,31 +308,29 @@ class Pipeline:
                 finally:
                     item.done.set()
                 continue
-            budget -= 1
-            if not budget:
-                self._write_batches(batches)
-                batches = {}
-                budget = self.max_backlog
+            size = len(item)
+            if size == 4:  # several scalars: ([(file, value), ...], tag, step, wall_time)
+                pairs, tag, step, wall_time = item
+                for file, value in pairs:
+                    chunks = batches.get(file)
+                    if chunks is None:
+                        chunks = batches[file] = []
+                    _frame_scalar(chunks, file, tag, value, step, wall_time)
+                continue
             file = item[0]
             chunks = batches.get(file)
             if chunks is None:
                 chunks = batches[file] = []
-            if len(item) == 3:
-                frame_into(chunks, item[1])
+            if size == 5:  # one scalar: (file, tag, value, step, wall_time)
+                _frame_scalar(chunks, file, item[1], item[2], item[3], item[4])
+            else:  # a serialized event: (file, data, size)
+                record.frame_into(chunks, item[1])
                 freed += item[2]
-                continue
-            _, tag, value, step, wall_time = item
-            prefix = file.tag_prefixes.get(tag)
-            if prefix is None:
-                prefix = file.tag_prefixes[tag] = events.scalar_tag_prefix(tag)
-            if value.__class__ is not float:
-                value = _resolve_scalar(value)
-            frame_into(chunks, scalar_event(prefix, value, step, wall_time))
         self._write_batches(batches)
         if freed:
-            with self._bytes_lock:
+            with self._room:
                 self._pending_bytes -= freed
-                self._bytes_lock.notify_all()
+                self._room.notify_all()
 
     def _write_batches(self, batches: dict[EventFile, list[bytes]]) -> None:
         for file, chunks in batches.items():
@@ -319,9 +342,16 @@ class Pipeline:
                 file.error = exc
                 if self.error is None:
                     self.error = exc
-        with self._bytes_lock:
-            self._writes += 1
-            self._bytes_lock.notify_all()
+
+
+def _frame_scalar(chunks: list[bytes], file: EventFile, tag: str, value: Any, step: int, wall_time: float) -> None:
+    """Append the framed scalar event to ``chunks`` (the tag's bytes are cached per file)."""
+    prefix = file.tag_prefixes.get(tag)
+    if prefix is None:
+        prefix = file.tag_prefixes[tag] = events.scalar_tag_prefix(tag)
+    if value.__class__ is not float:
+        value = _resolve_scalar(value)
+    record.frame_into(chunks, events.scalar_event(prefix, value, step, wall_time))
 
 
 def _resolve_scalar(value: Any) -> float:

@@ -26,9 +26,8 @@ __all__ = [
 FILE_VERSION = "brain.Event:2"
 SOURCE_WRITER = "tbcore"
 
-_F64 = struct.Struct("<d").pack
 _F32 = struct.Struct("<f").pack
-_FLOAT32_MAX = 3.4028234663852886e38
+_WALL = struct.Struct("<Bd").pack  # Event.wall_time: key 0x09 and a double
 
 
 def _varint(value: int) -> bytes:
@@ -43,9 +42,15 @@ def _varint(value: int) -> bytes:
 
 
 def scalar_tag_prefix(tag: str) -> bytes:
-    """Return the wire bytes of ``Summary.Value`` up to its ``simple_value`` (tag field and key)."""
+    """Return the wire bytes of a scalar ``Event`` from its ``summary`` field up to the float32 value.
+
+    Everything there depends on the tag only (the lengths too: the value is always 4 bytes),
+    so callers cache it per tag and :func:`scalar_event` adds wall time, step and value.
+    """
     encoded = tag.encode("utf-8")
-    return b"\x0a" + _varint(len(encoded)) + encoded + b"\x15"
+    value = b"\x0a" + _varint(len(encoded)) + encoded + b"\x15"  # Summary.Value.tag, simple_value key
+    summary = b"\x0a" + _varint(len(value) + 4) + value  # Summary.value
+    return b"\x2a" + _varint(len(summary) + 4) + summary  # Event.summary
 
 
 def _float32(value: float) -> bytes:
@@ -55,21 +60,28 @@ def _float32(value: float) -> bytes:
         return _F32(math.copysign(math.inf, value))
 
 
+def _step_field(step: int) -> bytes:
+    """Return ``Event.step`` as wire bytes (empty for 0, protobuf's default)."""
+    if step < 0x80:
+        return bytes((0x10, step)) if step else b""
+    if step < 0x4000:
+        return bytes((0x10, (step & 0x7F) | 0x80, step >> 7))
+    if step < 0x200000:
+        return bytes((0x10, (step & 0x7F) | 0x80, ((step >> 7) & 0x7F) | 0x80, step >> 14))
+    return b"\x10" + _varint(step)
+
+
 def scalar_event(prefix: bytes, value: float, step: int, wall_time: float) -> bytes:
     """Return a serialized ``Event{wall_time, step, summary{value{tag, simple_value}}}``.
 
     :param prefix: :func:`scalar_tag_prefix` of the tag (callers cache it per tag).
     """
-    val = prefix + _float32(value)
-    summary = b"\x0a" + _varint(len(val)) + val
-    head = b"\x09" + _F64(wall_time) + (b"\x10" + _varint(step) if step else b"")
-    return head + b"\x2a" + _varint(len(summary)) + summary
+    return _WALL(0x09, wall_time) + _step_field(step) + prefix + _float32(value)
 
 
 def summary_event(summary_bytes: bytes, step: int, wall_time: float) -> bytes:
     """Return a serialized ``Event`` wrapping an already serialized ``Summary`` (of any proto class)."""
-    head = b"\x09" + _F64(wall_time) + (b"\x10" + _varint(step) if step else b"")
-    return head + b"\x2a" + _varint(len(summary_bytes)) + summary_bytes
+    return _WALL(0x09, wall_time) + _step_field(step) + b"\x2a" + _varint(len(summary_bytes)) + summary_bytes
 
 
 def event_bytes(**fields: Any) -> bytes:

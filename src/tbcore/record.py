@@ -11,7 +11,7 @@ import struct
 
 from google_crc32c import value as _crc32c
 
-__all__ = ["HEADER_SIZE", "FOOTER_SIZE", "crc32c", "frame", "frame_into", "masked_crc32c"]
+__all__ = ["HEADER_SIZE", "FOOTER_SIZE", "crc32c", "frame", "frame_header", "frame_into", "masked_crc32c"]
 
 _MASK_DELTA = 0xA282EAD8
 _U64 = struct.Struct("<Q")
@@ -31,16 +31,28 @@ def masked_crc32c(data: bytes | bytearray | memoryview) -> int:
     return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
 
 
+_headers: dict[int, bytes] = {}
+
+
+def frame_header(length: int) -> bytes:
+    """Return the 12 bytes that precede a record of ``length`` bytes (cached: records repeat lengths)."""
+    header = _headers.get(length)
+    if header is None:
+        packed = _U64.pack(length)
+        header = packed + _U32.pack(masked_crc32c(packed))
+        if len(_headers) < 4096:
+            _headers[length] = header
+    return header
+
+
 def frame(data: bytes) -> bytes:
     """Return ``data`` framed as one TFRecord."""
-    header = _U64.pack(len(data))
-    return b"".join((header, _U32.pack(masked_crc32c(header)), data, _U32.pack(masked_crc32c(data))))
+    return b"".join((frame_header(len(data)), data, _U32.pack(masked_crc32c(data))))
 
 
 def frame_into(out: list[bytes], data: bytes) -> None:
-    """Append the four pieces of the TFRecord framing ``data`` to ``out`` (no copy of ``data``)."""
-    header = _U64.pack(len(data))
-    out.append(header)
-    out.append(_U32.pack(masked_crc32c(header)))
+    """Append the three pieces of the TFRecord framing ``data`` to ``out`` (no copy of ``data``)."""
+    out.append(frame_header(len(data)))
     out.append(data)
-    out.append(_U32.pack(masked_crc32c(data)))
+    crc = _crc32c(data)
+    out.append(_U32.pack((((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF))

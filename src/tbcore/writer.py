@@ -77,6 +77,7 @@ class Writer:
         self._files: dict[str, EventFile] = {}
         self._run_dirs: dict[str, str] = {}
         self._tags: set[str] = set()
+        self._scalars_runs: dict[tuple[str, str], str] = {}  # (main_tag, key) -> sub-run of add_scalars
         self._purged: set[str] = set()  # runs whose first file carries the purge_step START events
         self._lock = threading.RLock()
         self._main: EventFile | None = None
@@ -164,12 +165,49 @@ class Writer:
         if new_style or double_precision:
             self._add("scalar", tag, scalar_value, step, wall, {"new_style": True})
             return
-        if scalar_value.__class__ is not float:
+        if type(scalar_value) is not float:
             scalar_value = _scalar(scalar_value)
         file = self._main
         if file is None:
             file = self._open_main()
         pipeline.put_scalar(file, tag, scalar_value, step, wall)
+
+    def _add_scalars(self, main_tag: Any, values: Any, global_step: Any, walltime: Any) -> None:
+        """``add_scalars``: keys seen before are queued like ``add_scalar`` into their sub-runs.
+
+        A call with a new key (or anything unusual) takes the generic path, which validates it
+        and raises the documented errors; the sub-run of each key is then learned from the
+        ``scalars`` summary type, so its naming rule lives in one place.
+        """
+        pipeline = self._pipeline
+        if pipeline.error is not None:
+            pipeline.check()
+        runs = self._scalars_runs
+        queued = []
+        if type(values) is dict and type(main_tag) is str and main_tag in self._tags:
+            for key, value in values.items():
+                run = runs.get((main_tag, key))
+                if run is None:
+                    break
+                if type(value) is not float:
+                    try:
+                        value = _scalar(value)
+                    except (TypeError, ValueError):
+                        break
+                queued.append((run, value))
+            else:
+                if queued:
+                    step = check_step(global_step)
+                    wall = time.time() if walltime is None else check_walltime(walltime)
+                    pipeline.put_scalars([(self._file(run), value) for run, value in queued], main_tag, step, wall)
+                    return
+        self._add("scalars", check_tag(main_tag, "main_tag"), values, global_step, walltime, {})
+        if len(runs) > 100_000:
+            runs.clear()
+        stype = lookup(plugins.summary_types(), "scalars", plugins.failed_plugins())
+        for key in values:
+            (record,) = normalize(stype.encode(main_tag, {key: 0.0}))
+            runs[(main_tag, key)] = record.run
 
     def _check_tag(self, tag: Any) -> str:
         tag = check_tag(tag)
@@ -352,7 +390,9 @@ def _event_records(record: Encoded, step: int, wall: float) -> Iterable[bytes]:
 
 def _scalar(value: Any) -> Any:
     """Return a scalar value as a float, or as a deferred device copy for the writer thread."""
-    cls = value.__class__
+    cls = type(value)  # not value.__class__: torch.Tensor makes that attribute lookup slow
+    if cls is np.ndarray and value.ndim == 0 and value.dtype.kind in "fiub":
+        return float(value)
     if cls is int or cls is bool:
         try:
             return float(value)
@@ -361,10 +401,6 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, np.generic):
         if value.dtype.kind not in "fiub":
             raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)
-        return float(value)
-    if isinstance(value, (str, bytes)) or value is None or isinstance(value, complex):
-        raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)
-    if isinstance(value, numbers.Real):
         return float(value)
     shape = getattr(value, "shape", None)
     if shape is not None:
@@ -376,7 +412,13 @@ def _scalar(value: Any) -> Any:
                 started = adapter.to_numpy_async(value)
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"scalar_value: {exc}") from exc
-            return started if callable(started) else float(np.asarray(started).reshape(-1)[0])
+            if type(started) is float or callable(started):
+                return started
+            return float(np.asarray(started).reshape(-1)[0])
+    elif isinstance(value, (str, bytes, complex)) or value is None:
+        raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)
+    elif isinstance(value, numbers.Real):
+        return float(value)
     array = as_numpy(value, "scalar_value")
     if array.size != 1 or array.ndim > 1:
         raise invalid("scalar_value", _SCALAR_EXPECTED, value)

@@ -12,6 +12,7 @@ NaN and ±inf values are data: they are counted in ``num`` and included in ``sum
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 from typing import Any
 
@@ -38,12 +39,41 @@ def tensorflow_edges() -> np.ndarray:
     return edges
 
 
-def _counts_on_edges(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Return numpy.histogram's counts of ``values`` on sorted ``edges`` (last bin closed on the right)."""
-    index = np.searchsorted(edges, values, side="right") - 1
-    index[values == edges[-1]] = len(edges) - 2
-    inside = (index >= 0) & (index < len(edges) - 1)
-    return np.bincount(index[inside], minlength=len(edges) - 1).astype(np.float64)
+_LOG_SMALLEST = math.log(1e-12)
+_LOG_RATIO = math.log(1.1)
+_GUESS_LOW = np.float32(1e-3)
+
+
+def tensorflow_counts(values: np.ndarray) -> np.ndarray:
+    """Return numpy.histogram's counts of finite float ``values`` (any float dtype) on :func:`tensorflow_edges`.
+
+    Without a binary search: the bucket of ``|v|`` is about ``log(|v| / 1e-12) / log(1.1)``
+    (computed in float32, a few times faster), nudged so that it is never above the right
+    bucket; comparing each value with the next edge then moves it into exactly the bucket
+    numpy.histogram gives it.
+    """
+    edges = tensorflow_edges()
+    half = (len(edges) - 1) // 2  # edges above zero; edges[half] == 0
+    last = len(edges) - 2  # the last bucket, closed on the right
+    if values.size and (values.min() < edges[0] or values.max() > edges[-1]):
+        values = values[(values >= edges[0]) & (values <= edges[-1])]
+    single = values if values.dtype == np.float32 else values.astype(np.float32)
+    guess = np.abs(single)
+    with np.errstate(divide="ignore"):
+        np.log(guess, out=guess)  # -inf for 0
+    guess -= _LOG_SMALLEST
+    guess /= _LOG_RATIO  # k: |v| in [e_k, e_k+1) above zero (float32 puts it within 2e-4 of the truth)
+    guess -= np.copysign(_GUESS_LOW, single)  # lean towards the bucket below: never above the right one
+    np.floor(guess, out=guess)
+    np.clip(guess, -1, half - 1, out=guess)  # -1: |v| < 1e-12
+    guess += 1.5
+    np.copysign(guess, single, out=guess)
+    guess += half - 0.5  # the bucket: half + 1 + k above zero, half - 2 - k below
+    index = guess.astype(np.int32)
+    np.clip(index, 0, last, out=index)
+    index += edges[1:][index] <= values  # the guess is the right bucket or the one below it
+    np.minimum(index, last, out=index)
+    return np.bincount(index, minlength=last + 1).astype(np.float64)
 
 
 def _merge_bins(counts: np.ndarray, limits: np.ndarray, max_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -72,12 +102,27 @@ def _trim(counts: np.ndarray, limits: np.ndarray) -> tuple[np.ndarray, np.ndarra
 _CHUNK = 1 << 20  #: values converted to float64 at a time, so huge inputs need little extra memory
 
 
+def _counts_on_edges(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Return numpy.histogram's counts of ``values`` on sorted ``edges`` (last bin closed on the right)."""
+    index = np.searchsorted(edges, values, side="right") - 1
+    index[values == edges[-1]] = len(edges) - 2
+    inside = (index >= 0) & (index < len(edges) - 1)
+    return np.bincount(index[inside], minlength=len(edges) - 1).astype(np.float64)
+
+
 def _chunks(flat: np.ndarray) -> Any:
-    """Yield ``(chunk as float64, its finite values)`` for consecutive slices of ``flat``."""
+    """Yield ``(chunk as float64, its finite values)`` for consecutive slices of ``flat``.
+
+    Float chunks give their finite values in their own dtype (no float64 copy is needed to
+    count them); other dtypes give them as float64.
+    """
+    native_float = flat.dtype.kind == "f"
     for start in range(0, flat.size, _CHUNK):
-        chunk = flat[start : start + _CHUNK].astype(np.float64, copy=False)
+        native = flat[start : start + _CHUNK]
+        chunk = native.astype(np.float64, copy=False)
+        source = native if native_float else chunk
         finite = np.isfinite(chunk)
-        yield chunk, (chunk if finite.all() else chunk[finite])
+        yield chunk, (source if finite.all() else source[finite])
 
 
 def _edges(flat: np.ndarray, bins: Any, low: float, high: float) -> np.ndarray:
@@ -96,27 +141,27 @@ def histogram_proto(
     total = squares = 0.0
     low, high, finite_count = np.inf, -np.inf, 0
     tensorflow = isinstance(bins, str) and bins == "tensorflow"
-    limits = tensorflow_edges() if tensorflow else None
-    counts = np.zeros(len(limits) - 1) if limits is not None else None
+    counts = np.zeros(len(tensorflow_edges()) - 1) if tensorflow else None
     for chunk, finite in _chunks(flat):
         total += float(chunk.sum())
-        squares += float(chunk.dot(chunk))
+        squares += float(np.einsum("i,i->", chunk, chunk))  # not chunk.dot: BLAS threads cost more than they save
         if finite.size:
             finite_count += finite.size
             low, high = min(low, float(finite.min())), max(high, float(finite.max()))
-            if counts is not None and limits is not None:
-                counts += _counts_on_edges(finite, limits)
-    if limits is None or counts is None:
-        if finite_count:
-            try:
-                limits = _edges(flat, bins, low, high)
-            except (ValueError, IndexError) as exc:  # bins too fine for float64 (numpy < 1.24: IndexError)
-                raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
-            counts = np.zeros(len(limits) - 1)
-            for _chunk, finite in _chunks(flat):
-                counts += _counts_on_edges(finite, limits)
-        else:
-            counts, limits = np.zeros(1), np.zeros(2)
+            if counts is not None:
+                counts += tensorflow_counts(finite)
+    if counts is not None:
+        limits = tensorflow_edges()
+    elif finite_count:
+        try:
+            limits = _edges(flat, bins, low, high)
+        except (ValueError, IndexError) as exc:  # bins too fine for float64 (numpy < 1.24: IndexError)
+            raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
+        counts = np.zeros(len(limits) - 1)
+        for _chunk, finite in _chunks(flat):
+            counts += _counts_on_edges(finite, limits)
+    else:
+        counts, limits = np.zeros(1), np.zeros(2)
     if max_bins is not None and len(counts) > max_bins:
         counts, limits = _merge_bins(counts, limits, max_bins)
     counts, limits = _trim(counts, limits)

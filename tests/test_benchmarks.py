@@ -1,0 +1,50 @@
+"""The benchmark keeps working (no timing is asserted: numbers live in docs/performance.md)."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+from benchmarks import child
+from benchmarks.workloads import WORKLOADS
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("workload", [w.name for w in WORKLOADS])
+def test_every_workload_runs_with_tbcore(workload, tmp_path):
+    result = child.main_result(workload, "tbcore", str(tmp_path), 2)
+    assert result["status"] in ("ok", "n/a"), result.get("reason")
+    if result["status"] == "ok":
+        assert result["written_mb"] > 0 and result["call_us"] > 0
+
+
+@pytest.mark.slow
+def test_quick_run_writes_a_table_and_json(tmp_path):
+    out = tmp_path / "bench.json"
+    command = [sys.executable, "-m", "benchmarks.run", "--quick", "--scale", "0.005", "--json", str(out)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| scalar_float | calling thread, µs/call |" in done.stdout
+    assert "| target | measured | met |" in done.stdout
+    report = json.loads(out.read_text())
+    assert set(report["results"]) == {w.name for w in WORKLOADS}
+    for name, per_impl in report["results"].items():
+        for impl, result in per_impl.items():
+            assert result["status"] in ("ok", "n/a"), (name, impl, result.get("reason"))
+    assert report["machine"]["cpus"]
+
+
+def test_gpu_benchmark_says_skipped_without_an_accelerator(capsys):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is present: the GPU benchmark would run for real")
+    from benchmarks import gpu
+
+    assert gpu.main(["--steps", "1", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "torch: skipped: no CUDA" in out
+    assert "jax: skipped:" in out
