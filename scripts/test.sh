@@ -33,11 +33,6 @@ install_chromium
 make_venv
 PY="$VENV/bin/python"
 "$PY" -m pip install -q --upgrade pip
-if ! "$PY" -c "import torch" 2>/dev/null; then
-  # The CPU build (~200 MB) instead of PyPI's default CUDA build (several GB); PyPI if unreachable.
-  "$PY" -m pip install -q "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu \
-    || echo "test.sh: CPU torch index unreachable; installing torch from PyPI" >&2
-fi
 "$PY" -m pip install -q -e ".[test]"
 "$PY" -m pip install -q ./examples/tbcore-boxes
 exec "$PY" -m pytest "$@"

@@ -63,33 +63,57 @@ def good(method: str) -> dict[str, Any]:
         "add_scalars": lambda: {"main_tag": "m", "tag_scalar_dict": {"a": 1.0}, "global_step": 0},
         "add_histogram": lambda: {"tag": "t", "values": np.arange(10.0), "global_step": 0},
         "add_histogram_raw": lambda: {
-            "tag": "t", "min": 0.0, "max": 9.0, "num": 10, "sum": 45.0, "sum_squares": 285.0,
-            "bucket_limits": [3.0, 6.0, 9.0], "bucket_counts": [3, 3, 4], "global_step": 0,
+            "tag": "t",
+            "min": 0.0,
+            "max": 9.0,
+            "num": 10,
+            "sum": 45.0,
+            "sum_squares": 285.0,
+            "bucket_limits": [3.0, 6.0, 9.0],
+            "bucket_counts": [3, 3, 4],
+            "global_step": 0,
         },
         "add_image": lambda: {"tag": "t", "img_tensor": np.zeros((3, 8, 8), u8), "global_step": 0},
         "add_images": lambda: {"tag": "t", "img_tensor": np.zeros((2, 3, 8, 8), u8), "global_step": 0},
         "add_image_with_boxes": lambda: {
-            "tag": "t", "img_tensor": np.zeros((3, 8, 8), u8), "box_tensor": np.array([[0, 0, 4, 4]]), "global_step": 0,
+            "tag": "t",
+            "img_tensor": np.zeros((3, 8, 8), u8),
+            "box_tensor": np.array([[0, 0, 4, 4]]),
+            "global_step": 0,
         },
         "add_figure": lambda: {"tag": "t", "figure": _figure(), "global_step": 0},
         "add_video": lambda: {"tag": "t", "vid_tensor": np.zeros((1, 2, 3, 8, 8), u8), "global_step": 0},
         "add_audio": lambda: {
-            "tag": "t", "snd_tensor": np.zeros(100, np.float32), "sample_rate": 8000, "global_step": 0,
+            "tag": "t",
+            "snd_tensor": np.zeros(100, np.float32),
+            "sample_rate": 8000,
+            "global_step": 0,
         },
         "add_text": lambda: {"tag": "t", "text_string": "hello", "global_step": 0},
         "add_tensor": lambda: {"tag": "t", "tensor": np.arange(3.0), "global_step": 0},
         "add_pr_curve": lambda: {
-            "tag": "t", "labels": np.array([0, 1, 1, 0]), "predictions": np.array([0.1, 0.9, 0.8, 0.3]),
+            "tag": "t",
+            "labels": np.array([0, 1, 1, 0]),
+            "predictions": np.array([0.1, 0.9, 0.8, 0.3]),
             "global_step": 0,
         },
         "add_pr_curve_raw": lambda: {
-            "tag": "t", "true_positive_counts": [2, 2, 1], "false_positive_counts": [2, 1, 0],
-            "true_negative_counts": [0, 1, 2], "false_negative_counts": [0, 0, 1],
-            "precision": [0.5, 0.66, 1.0], "recall": [1.0, 1.0, 0.5], "num_thresholds": 3, "global_step": 0,
+            "tag": "t",
+            "true_positive_counts": [2, 2, 1],
+            "false_positive_counts": [2, 1, 0],
+            "true_negative_counts": [0, 1, 2],
+            "false_negative_counts": [0, 0, 1],
+            "precision": [0.5, 0.66, 1.0],
+            "recall": [1.0, 1.0, 0.5],
+            "num_thresholds": 3,
+            "global_step": 0,
         },
         "add_mesh": lambda: {
-            "tag": "t", "vertices": np.zeros((1, 3, 3)), "colors": np.zeros((1, 3, 3), u8),
-            "faces": np.array([[[0, 1, 2]]]), "global_step": 0,
+            "tag": "t",
+            "vertices": np.zeros((1, 3, 3)),
+            "colors": np.zeros((1, 3, 3), u8),
+            "faces": np.array([[[0, 1, 2]]]),
+            "global_step": 0,
         },
         "add_embedding": lambda: {"mat": np.zeros((3, 2)), "metadata": ["a", "b", "c"], "tag": "e", "global_step": 0},
         "add_hparams": lambda: {"hparam_dict": {"lr": 0.1}, "metric_dict": {"m": 1.0}},
@@ -158,8 +182,22 @@ def _value_rows() -> list[Row]:
     r = Row
     return [
         # add_scalar
-        *[r("add_scalar", {"scalar_value": v}, "scalar_value") for v in
-          (None, "1.0", b"1", np.zeros(3), np.zeros((1, 1, 1)), 1 + 2j, STRINGS[:1], OBJECTS[:1], [], {}, EMPTY)],
+        *[
+            r("add_scalar", {"scalar_value": v}, "scalar_value")
+            for v in (
+                None,
+                "1.0",
+                b"1",
+                np.zeros(3),
+                np.zeros((1, 1, 1)),
+                1 + 2j,
+                STRINGS[:1],
+                OBJECTS[:1],
+                [],
+                {},
+                EMPTY,
+            )
+        ],
         # add_scalars
         r("add_scalars", {"tag_scalar_dict": None}, "tag_scalar_dict"),
         r("add_scalars", {"tag_scalar_dict": {}}, "tag_scalar_dict"),
@@ -186,8 +224,10 @@ def _value_rows() -> list[Row]:
         r("add_histogram_raw", {"min": "a"}, "min"),
         r("add_histogram_raw", {"sum": None}, "sum"),
         # add_image / add_images / add_image_with_boxes
-        *[r("add_image", {"img_tensor": v}, "img_tensor") for v in
-          (None, "x", np.zeros(8), np.zeros((3, 8, 8, 1, 1)), np.zeros((3, 0, 8)), COMPLEX, OBJECTS)],
+        *[
+            r("add_image", {"img_tensor": v}, "img_tensor")
+            for v in (None, "x", np.zeros(8), np.zeros((3, 8, 8, 1, 1)), np.zeros((3, 0, 8)), COMPLEX, OBJECTS)
+        ],
         r("add_image", {"dataformats": "XYZ"}, "dataformats"),
         r("add_image", {"dataformats": 5}, "dataformats"),
         r("add_image", {"dataformats": "HWC"}, "img_tensor|dataformats", "8 channels as HWC"),
@@ -205,12 +245,16 @@ def _value_rows() -> list[Row]:
         # add_figure
         *[r("add_figure", {"figure": v}, "figure") for v in (None, "figure", [1, 2], np.zeros((3, 8, 8)))],
         # add_video
-        *[r("add_video", {"vid_tensor": v}, "vid_tensor") for v in
-          (None, np.zeros((2, 3, 8, 8)), np.zeros((1, 0, 3, 8, 8)), np.zeros((1, 2, 5, 8, 8)), COMPLEX)],
+        *[
+            r("add_video", {"vid_tensor": v}, "vid_tensor")
+            for v in (None, np.zeros((2, 3, 8, 8)), np.zeros((1, 0, 3, 8, 8)), np.zeros((1, 2, 5, 8, 8)), COMPLEX)
+        ],
         *[r("add_video", {"fps": v}, "fps") for v in (0, -1, "a", math.nan)],
         # add_audio
-        *[r("add_audio", {"snd_tensor": v}, "snd_tensor") for v in
-          (None, np.zeros((2, 3, 100)), EMPTY, COMPLEX, "sound", OBJECTS)],
+        *[
+            r("add_audio", {"snd_tensor": v}, "snd_tensor")
+            for v in (None, np.zeros((2, 3, 100)), EMPTY, COMPLEX, "sound", OBJECTS)
+        ],
         *[r("add_audio", {"sample_rate": v}, "sample_rate") for v in (0, -1, "a", math.inf)],
         # add_text
         *[r("add_text", {"text_string": v}, "text_string") for v in (None, 5, object(), OBJECTS)],
@@ -251,8 +295,12 @@ def _value_rows() -> list[Row]:
         r("add_embedding", {"mat": None}, "mat"),
         r("add_embedding", {"label_img": np.zeros((2, 3, 4, 4))}, "label_img", "2 images for 3 rows"),
         r("add_embedding", {"metadata_header": ["x", "y"]}, "metadata_header", "header for 1 column"),
-        r("add_embedding", {"metadata": [["a", "b"], ["c"], ["d", "e"]], "metadata_header": ["x", "y"]},
-          "metadata", "ragged columns"),
+        r(
+            "add_embedding",
+            {"metadata": [["a", "b"], ["c"], ["d", "e"]], "metadata_header": ["x", "y"]},
+            "metadata",
+            "ragged columns",
+        ),
         r("add_embedding", {"metadata": "abc"}, "metadata"),
         # add_hparams
         r("add_hparams", {"hparam_dict": None}, "hparam_dict"),

@@ -27,8 +27,6 @@ def python(code: str, *args: Any, wait: bool = True, **popen: Any) -> Any:
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
-
-
 def all_scalar_points(run_dir: str | os.PathLike[str]) -> dict[str, list[tuple[int, float]]]:
     """Return ``{tag: [(step, value), ...]}`` of one run as TensorBoard's own loader reads it (loaded once)."""
     acc = tensorboard_accumulator(run_dir)

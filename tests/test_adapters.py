@@ -10,8 +10,22 @@ from tbcore import adapters, plugins
 
 pytestmark = pytest.mark.core
 
-DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-          "bool", "complex64", "complex128"]
+DTYPES = [
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+    "complex64",
+    "complex128",
+]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -26,8 +40,15 @@ def test_numpy_arrays_and_scalars_keep_their_dtype(dtype):
 
 @pytest.mark.parametrize(
     ("value", "dtype", "shape"),
-    [(3, "int64", ()), (2.5, "float64", ()), (True, "bool", ()), ([1, 2, 3], "int64", (3,)),
-     ([[1.0, 2.0], [3.0, 4.0]], "float64", (2, 2)), ((1, 2), "int64", (2,)), ([True, False], "bool", (2,))],
+    [
+        (3, "int64", ()),
+        (2.5, "float64", ()),
+        (True, "bool", ()),
+        ([1, 2, 3], "int64", (3,)),
+        ([[1.0, 2.0], [3.0, 4.0]], "float64", (2, 2)),
+        ((1, 2), "int64", (2,)),
+        ([True, False], "bool", (2,)),
+    ],
 )
 def test_python_values(value, dtype, shape):
     array = tbcore.as_numpy(value)

@@ -31,8 +31,17 @@ def test_non_contiguous_and_conjugate_views():
 
 @pytest.mark.parametrize(
     ("dtype", "numpy_dtype"),
-    [("float32", "float32"), ("float64", "float64"), ("float16", "float16"), ("int8", "int8"), ("uint8", "uint8"),
-     ("int16", "int16"), ("int32", "int32"), ("int64", "int64"), ("bool", "bool")],
+    [
+        ("float32", "float32"),
+        ("float64", "float64"),
+        ("float16", "float16"),
+        ("int8", "int8"),
+        ("uint8", "uint8"),
+        ("int16", "int16"),
+        ("int32", "int32"),
+        ("int64", "int64"),
+        ("bool", "bool"),
+    ],
 )
 def test_plain_dtypes(dtype, numpy_dtype):
     tensor = torch.tensor([0, 1, 1, 0]).to(getattr(torch, dtype))

@@ -11,8 +11,20 @@ from tbcore import SummaryWriter, plugins
 
 pytestmark = pytest.mark.core  # numpy + tensorboard only: also run with the oldest dependencies
 
-EVIL = ["../escaped", "../../escaped", "a/../../escaped", "/tmp/tbcore-escaped", "..", ".", "..\\escaped",
-        "x\x00y", "~/escaped", "", "a//b", "C:\\escaped"]
+EVIL = [
+    "../escaped",
+    "../../escaped",
+    "a/../../escaped",
+    "/tmp/tbcore-escaped",
+    "..",
+    ".",
+    "..\\escaped",
+    "x\x00y",
+    "~/escaped",
+    "",
+    "a//b",
+    "C:\\escaped",
+]
 
 
 def _snapshot(root) -> dict[str, tuple[int, int]]:
@@ -89,8 +101,9 @@ def test_no_argument_writes_outside_the_log_dir(sandbox):
 @pytest.mark.parametrize("value", EVIL)
 def test_path_arguments_are_rejected_with_a_clear_error(logdir, value):
     """filename_suffix and comment are single name parts: separators, NUL, '.' and '..' are refused."""
-    if value in ("", "~/escaped") or ("/" not in value and "\\" not in value and "\x00" not in value
-                                      and value not in (".", "..")):
+    if value in ("", "~/escaped") or (
+        "/" not in value and "\\" not in value and "\x00" not in value and value not in (".", "..")
+    ):
         pytest.skip("a harmless name part")
     with pytest.raises(ValueError, match="filename_suffix: expected"):
         SummaryWriter(logdir, filename_suffix=value)

@@ -119,8 +119,10 @@ def test_fuzz_random_bytes(tmp_path, data):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)), max_size=8),
-       cut=st.integers(min_value=0))
+@given(
+    edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)), max_size=8),
+    cut=st.integers(min_value=0),
+)
 def test_fuzz_damaged_valid_file(tmp_path, good_file, edits, cut):
     """A valid file with random bytes overwritten and a random cut: whole records before the damage still read."""
     damaged = bytearray(good_file[: cut % (len(good_file) + 1)])

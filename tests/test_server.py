@@ -43,8 +43,9 @@ def test_everything_over_http(written, load_fast):
         multi = server.get_json("/data/plugin/scalars/scalars", run="multi_b", tag="multi")
         assert [row[1:] for row in multi] == [[0, 2.0]]
 
-        histograms = server.wait_for("/data/plugin/histograms/histograms", lambda d: len(d) == 3,
-                                     run=".", tag="weights")
+        histograms = server.wait_for(
+            "/data/plugin/histograms/histograms", lambda d: len(d) == 3, run=".", tag="weights"
+        )
         assert [h[1] for h in histograms] == [0, 1, 2]
         buckets = histograms[0][2]
         assert sum(count for _left, _right, count in buckets) == pytest.approx(100)

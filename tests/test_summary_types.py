@@ -25,8 +25,16 @@ HISTOGRAM_INPUTS = {
     "tiny": np.array([1e-13, -1e-13, 0.0]),
     "float32": RNG.normal(size=(10, 10)).astype(np.float32),
 }
-BINS = [("tensorflow", None), ("auto", None), (10, None), ("tensorflow", 30), (100, 7), ("fd", None), ("sqrt", 3),
-        (np.array([-1.0, 0.0, 0.5, 4.0]), None)]
+BINS = [
+    ("tensorflow", None),
+    ("auto", None),
+    (10, None),
+    ("tensorflow", 30),
+    (100, 7),
+    ("fd", None),
+    ("sqrt", 3),
+    (np.array([-1.0, 0.0, 0.5, 4.0]), None),
+]
 
 
 def _request_context():
@@ -94,8 +102,9 @@ def test_add_scalars_bad_input(logdir):
 
 # ---------------------------------------------------------------------------------------------- histograms
 @pytest.mark.parametrize("name", sorted(HISTOGRAM_INPUTS))
-@pytest.mark.parametrize(("bins", "max_bins"), BINS, ids=[f"{b if isinstance(b, (str, int)) else 'edges'}-{m}"
-                                                          for b, m in BINS])
+@pytest.mark.parametrize(
+    ("bins", "max_bins"), BINS, ids=[f"{b if isinstance(b, (str, int)) else 'edges'}-{m}" for b, m in BINS]
+)
 def test_histogram_equals_torch(name, bins, max_bins):
     pytest.importorskip("torch")
     from torch.utils.tensorboard import SummaryWriter as TorchWriter
@@ -127,15 +136,17 @@ def test_histogram_nan_and_inf_are_data(logdir):
 
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
-    [({"values": []}, ValueError, r"values: expected a non-empty array"),
-     ({"values": ["a", "b"]}, TypeError, r"values: expected a real-valued array"),
-     ({"values": [1.0], "bins": "nope"}, ValueError, r"bins: expected one of 'tensorflow', 'auto'"),
-     ({"values": [1.0], "bins": 0}, ValueError, r"bins: expected an int >= 1"),
-     ({"values": [1.0], "bins": [3.0, 1.0]}, ValueError, r"bins: expected a 1-d increasing array"),
-     ({"values": [1.0], "max_bins": 0}, ValueError, r"max_bins: expected an int > 0"),
-     ({"values": [1.0], "max_bins": 2.5}, TypeError, r"max_bins: expected an int > 0"),
-     ({"values": [1.0], "bins": 10, "max_bins": True}, TypeError, r"max_bins: expected an int > 0"),
-     ({"values": [1e20], "bins": 3}, ValueError, r"bins: numpy.histogram cannot bin these values")],
+    [
+        ({"values": []}, ValueError, r"values: expected a non-empty array"),
+        ({"values": ["a", "b"]}, TypeError, r"values: expected a real-valued array"),
+        ({"values": [1.0], "bins": "nope"}, ValueError, r"bins: expected one of 'tensorflow', 'auto'"),
+        ({"values": [1.0], "bins": 0}, ValueError, r"bins: expected an int >= 1"),
+        ({"values": [1.0], "bins": [3.0, 1.0]}, ValueError, r"bins: expected a 1-d increasing array"),
+        ({"values": [1.0], "max_bins": 0}, ValueError, r"max_bins: expected an int > 0"),
+        ({"values": [1.0], "max_bins": 2.5}, TypeError, r"max_bins: expected an int > 0"),
+        ({"values": [1.0], "bins": 10, "max_bins": True}, TypeError, r"max_bins: expected an int > 0"),
+        ({"values": [1e20], "bins": 3}, ValueError, r"bins: numpy.histogram cannot bin these values"),
+    ],
 )
 def test_histogram_bad_input(logdir, kwargs, error, match):
     with SummaryWriter(logdir) as writer:
@@ -145,8 +156,15 @@ def test_histogram_bad_input(logdir, kwargs, error, match):
     assert [e.summary.value[0].tag for e in read_events(logdir)[1:]] == ["ok"]
 
 
-RAW = {"min": 0.0, "max": 3.0, "num": 4, "sum": 6.0, "sum_squares": 14.0, "bucket_limits": [1.0, 2.0, 3.0],
-       "bucket_counts": [2, 1, 1]}
+RAW = {
+    "min": 0.0,
+    "max": 3.0,
+    "num": 4,
+    "sum": 6.0,
+    "sum_squares": 14.0,
+    "bucket_limits": [1.0, 2.0, 3.0],
+    "bucket_counts": [2, 1, 1],
+}
 
 
 def test_histogram_raw_read_back(logdir):
@@ -159,16 +177,22 @@ def test_histogram_raw_read_back(logdir):
 
 @pytest.mark.parametrize(
     ("change", "error", "match"),
-    [({"bucket_counts": [1, 1]}, ValueError, r"bucket_counts: expected as many counts as bucket_limits \(3\), got 2"),
-     ({"bucket_limits": [3.0, 2.0, 1.0]}, ValueError, r"bucket_limits: expected non-decreasing right edges"),
-     ({"bucket_counts": [1, -1, 1]}, ValueError, r"bucket_counts: expected counts >= 0"),
-     ({"bucket_limits": []}, ValueError, r"bucket_limits: expected a non-empty 1-d array"),
-     ({"bucket_counts": [[1, 2, 3]]}, ValueError, r"bucket_counts: expected a non-empty 1-d array"),
-     ({"min": 5.0}, ValueError, r"min: expected min <= max, got min=5.0 and max=3.0"),
-     ({"num": -1}, ValueError, r"num: expected a count >= 0"),
-     ({"min": "0"}, TypeError, r"min: expected a real number"),
-     ({"sum": True}, TypeError, r"sum: expected a real number"),
-     ({"bucket_counts": ["a", "b", "c"]}, ValueError, r"bucket_counts: expected a non-empty 1-d array of numbers")],
+    [
+        (
+            {"bucket_counts": [1, 1]},
+            ValueError,
+            r"bucket_counts: expected as many counts as bucket_limits \(3\), got 2",
+        ),
+        ({"bucket_limits": [3.0, 2.0, 1.0]}, ValueError, r"bucket_limits: expected non-decreasing right edges"),
+        ({"bucket_counts": [1, -1, 1]}, ValueError, r"bucket_counts: expected counts >= 0"),
+        ({"bucket_limits": []}, ValueError, r"bucket_limits: expected a non-empty 1-d array"),
+        ({"bucket_counts": [[1, 2, 3]]}, ValueError, r"bucket_counts: expected a non-empty 1-d array"),
+        ({"min": 5.0}, ValueError, r"min: expected min <= max, got min=5.0 and max=3.0"),
+        ({"num": -1}, ValueError, r"num: expected a count >= 0"),
+        ({"min": "0"}, TypeError, r"min: expected a real number"),
+        ({"sum": True}, TypeError, r"sum: expected a real number"),
+        ({"bucket_counts": ["a", "b", "c"]}, ValueError, r"bucket_counts: expected a non-empty 1-d array of numbers"),
+    ],
 )
 def test_histogram_raw_bad_input(logdir, change, error, match):
     with SummaryWriter(logdir) as writer:
@@ -208,8 +232,22 @@ def test_text_bad_input(logdir):
 
 
 # ---------------------------------------------------------------------------------------------- tensors
-TENSOR_DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-                 "uint64", "bool", "complex64", "complex128"]
+TENSOR_DTYPES = [
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+    "complex64",
+    "complex128",
+]
 
 
 def test_add_tensor_every_dtype_through_the_data_provider(logdir):
@@ -229,8 +267,13 @@ def test_add_tensor_every_dtype_through_the_data_provider(logdir):
             writer.add_tensor(tag, array, 1)
     provider = tensorboard_provider(logdir)
     for tag, array in arrays.items():
-        result = provider.read_tensors(_request_context(), experiment_id="", plugin_name="tensor", downsample=10,
-                                       run_tag_filter=tb_provider.RunTagFilter(tags=[tag]))
+        result = provider.read_tensors(
+            _request_context(),
+            experiment_id="",
+            plugin_name="tensor",
+            downsample=10,
+            run_tag_filter=tb_provider.RunTagFilter(tags=[tag]),
+        )
         stored = result["."][tag][0].numpy
         if tag == "str":
             assert stored.tolist() == [[b"a", "bé".encode()]]
@@ -277,8 +320,9 @@ def test_histogram_equals_torch_on_random_inputs():
     values = hnp.arrays(np.float64, st.integers(1, 200), elements=st.floats(-1e6, 1e6, allow_nan=False))
 
     @hypothesis.settings(max_examples=60, deadline=None, derandomize=True)
-    @hypothesis.given(values, st.sampled_from(["tensorflow", "auto", "sturges", 1, 7, 64]),
-                      st.one_of(st.none(), st.integers(1, 50)))
+    @hypothesis.given(
+        values, st.sampled_from(["tensorflow", "auto", "sturges", 1, 7, 64]), st.one_of(st.none(), st.integers(1, 50))
+    )
     def check(array, bins, max_bins):
         torch_bins = default_bins if bins == "tensorflow" else bins
         theirs = torch_summary.histogram("h", array, torch_bins, max_bins=max_bins).value[0].histo

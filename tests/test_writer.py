@@ -40,18 +40,20 @@ def test_default_log_dir_is_torchs(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
-    [({"log_dir": 3}, TypeError, r"log_dir: expected a str or os.PathLike path, or None, got int 3"),
-     ({"log_dir": ""}, ValueError, r"log_dir: expected a non-empty path"),
-     ({"purge_step": -1}, ValueError, r"purge_step: expected an int in \[0, 2\*\*63 - 1\]"),
-     ({"purge_step": 1.5}, TypeError, r"purge_step: expected an int >= 0"),
-     ({"max_queue": 0}, ValueError, r"max_queue: expected an int > 0, got int 0"),
-     ({"max_queue": 2.0}, TypeError, r"max_queue: expected an int > 0"),
-     ({"flush_secs": 0}, ValueError, r"flush_secs: expected a number > 0"),
-     ({"flush_secs": math.nan}, ValueError, r"flush_secs: expected a number > 0"),
-     ({"flush_secs": "1"}, TypeError, r"flush_secs: expected a number > 0"),
-     ({"filename_suffix": "/x"}, ValueError, r"filename_suffix: expected a str without '/'"),
-     ({"filename_suffix": 1}, TypeError, r"filename_suffix: expected a str"),
-     ({"log_dir": None, "comment": "a/b"}, ValueError, r"comment: expected a str without '/'")],
+    [
+        ({"log_dir": 3}, TypeError, r"log_dir: expected a str or os.PathLike path, or None, got int 3"),
+        ({"log_dir": ""}, ValueError, r"log_dir: expected a non-empty path"),
+        ({"purge_step": -1}, ValueError, r"purge_step: expected an int in \[0, 2\*\*63 - 1\]"),
+        ({"purge_step": 1.5}, TypeError, r"purge_step: expected an int >= 0"),
+        ({"max_queue": 0}, ValueError, r"max_queue: expected an int > 0, got int 0"),
+        ({"max_queue": 2.0}, TypeError, r"max_queue: expected an int > 0"),
+        ({"flush_secs": 0}, ValueError, r"flush_secs: expected a number > 0"),
+        ({"flush_secs": math.nan}, ValueError, r"flush_secs: expected a number > 0"),
+        ({"flush_secs": "1"}, TypeError, r"flush_secs: expected a number > 0"),
+        ({"filename_suffix": "/x"}, ValueError, r"filename_suffix: expected a str without '/'"),
+        ({"filename_suffix": 1}, TypeError, r"filename_suffix: expected a str"),
+        ({"log_dir": None, "comment": "a/b"}, ValueError, r"comment: expected a str without '/'"),
+    ],
 )
 def test_constructor_bad_input(tmp_path, monkeypatch, kwargs, error, match):
     monkeypatch.chdir(tmp_path)
@@ -138,8 +140,10 @@ def test_add_after_close_reopens_a_new_file(logdir):
 
 
 def test_pending_events_are_written_at_exit_without_close(logdir):
-    code = (f"from tbcore import SummaryWriter\nw = SummaryWriter({str(logdir)!r}, flush_secs=10_000)\n"
-            "for s in range(3):\n    w.add_scalar('x', float(s), s)\n")
+    code = (
+        f"from tbcore import SummaryWriter\nw = SummaryWriter({str(logdir)!r}, flush_secs=10_000)\n"
+        "for s in range(3):\n    w.add_scalar('x', float(s), s)\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     assert [e.step for e in tensorboard_accumulator(logdir).Tensors("x")] == [0, 1, 2]
 
@@ -186,14 +190,16 @@ def test_bad_common_arguments(logdir, method, bad, error, match):
 
 @pytest.mark.parametrize(
     ("value", "error", "match"),
-    [("1.0", TypeError, r"scalar_value: expected a real number.*got str '1.0'"),
-     (None, TypeError, r"scalar_value: expected a real number"),
-     (1j, TypeError, r"scalar_value: expected a real number"),
-     (np.zeros(2), ValueError, r"scalar_value: expected a real number.*shape \(2,\)"),
-     (np.zeros((1, 1)), ValueError, r"scalar_value: expected a real number.*shape \(1, 1\)"),
-     (np.zeros(0), ValueError, r"scalar_value: expected a real number.*shape \(0,\)"),
-     (np.array(["a"]), TypeError, r"scalar_value: expected a real number"),
-     ([1.0, 2.0], ValueError, r"scalar_value: expected a real number")],
+    [
+        ("1.0", TypeError, r"scalar_value: expected a real number.*got str '1.0'"),
+        (None, TypeError, r"scalar_value: expected a real number"),
+        (1j, TypeError, r"scalar_value: expected a real number"),
+        (np.zeros(2), ValueError, r"scalar_value: expected a real number.*shape \(2,\)"),
+        (np.zeros((1, 1)), ValueError, r"scalar_value: expected a real number.*shape \(1, 1\)"),
+        (np.zeros(0), ValueError, r"scalar_value: expected a real number.*shape \(0,\)"),
+        (np.array(["a"]), TypeError, r"scalar_value: expected a real number"),
+        ([1.0, 2.0], ValueError, r"scalar_value: expected a real number"),
+    ],
 )
 @pytest.mark.parametrize("style", [{}, {"new_style": True}, {"double_precision": True}])
 def test_bad_scalar_values(logdir, value, error, match, style):

@@ -78,4 +78,3 @@ def decode_value(
     if kind is None:
         return message_dict(value.metadata.plugin_data)
     return message_dict(getattr(value, kind))
-

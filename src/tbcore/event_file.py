@@ -127,9 +127,10 @@ class Pipeline:
     :param max_queue: pending items after which the thread is woken to write.
     :param flush_secs: the longest time an item waits before it is written.
     :param max_pending_bytes: callers adding large items wait while this many bytes are pending.
-    :param min_backlog: (default :data:`MIN_BACKLOG`) callers wait while ``max(max_queue, min_backlog)`` items (of any size) are
-        pending. The thread writes at least every ``_ROUND_ITEMS`` items, so at most twice that
-        many accepted items are not yet in the file at any time, however fast the callers are.
+    :param min_backlog: callers wait while ``max(max_queue, min_backlog)`` items (of any size)
+        are pending (default :data:`MIN_BACKLOG`). The thread writes at least every
+        ``_ROUND_ITEMS`` items, so at most twice that many accepted items are not yet in the
+        file at any time, however fast the callers are.
     """
 
     def __init__(
@@ -360,4 +361,3 @@ def _resolve_scalar(value: Any) -> float:
         value = value()
         return float(value.reshape(-1)[0]) if hasattr(value, "reshape") else float(value)
     return float(value)
-

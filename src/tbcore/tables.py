@@ -83,9 +83,7 @@ def _concat_values(parts: list[Any], dtype: Any) -> np.ndarray:
     return out
 
 
-def _files(
-    logdir: str | os.PathLike[str], runs: Iterable[str] | None, columns: _Columns
-) -> Iterator[tuple[int, str]]:
+def _files(logdir: str | os.PathLike[str], runs: Iterable[str] | None, columns: _Columns) -> Iterator[tuple[int, str]]:
     if not os.path.isdir(logdir):
         raise FileNotFoundError(f"logdir: expected an existing directory, got {os.fspath(logdir)!r}")
     wanted = None if runs is None else set(runs)

@@ -30,7 +30,10 @@ def instance_tag(tag: str, content_type: plugin_mesh_pb2.MeshPluginData.ContentT
 
 
 def metadata(
-    tag: str, content_type: plugin_mesh_pb2.MeshPluginData.ContentType, components: int, shape: tuple[int, ...],
+    tag: str,
+    content_type: plugin_mesh_pb2.MeshPluginData.ContentType,
+    components: int,
+    shape: tuple[int, ...],
     json_config: str,
 ) -> summary_pb2.SummaryMetadata:
     """Return the ``mesh`` plugin metadata of one part (``VERTEX``, ``FACE`` or ``COLOR``) of mesh ``tag``."""

@@ -97,9 +97,7 @@ def encode(
     if predictions.size == 0:
         raise tbcore.invalid("predictions", "a non-empty array", predictions)
     if labels.size != predictions.size:
-        raise ValueError(
-            f"labels: expected as many elements as predictions ({predictions.size}), got {labels.size}"
-        )
+        raise ValueError(f"labels: expected as many elements as predictions ({predictions.size}), got {labels.size}")
     if not np.all((predictions >= 0.0) & (predictions <= 1.0)):
         raise tbcore.invalid("predictions", "values in [0, 1] (no NaN)", predictions)
     if not np.all((labels == 0.0) | (labels == 1.0)):

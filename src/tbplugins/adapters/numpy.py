@@ -30,8 +30,9 @@ def to_numpy(value: Any) -> np.ndarray:
                 message = f"expected a rectangular (nested) list of numbers, got a ragged list ({exc})"
                 raise ValueError(message) from None
         if array.dtype == object:
-            raise ValueError("expected a rectangular (nested) list of numbers, got a ragged list or one holding "
-                             "other objects")
+            raise ValueError(
+                "expected a rectangular (nested) list of numbers, got a ragged list or one holding other objects"
+            )
         return array
     return np.asarray(value)
 
