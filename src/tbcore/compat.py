@@ -7,10 +7,9 @@ call into the generic :meth:`Writer.add` path with the summary type that impleme
 
 from __future__ import annotations
 
-import os
+import functools
 import re
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from tbcore.adapters import graph_builder_for
@@ -41,31 +40,10 @@ class SummaryWriter(Writer):
     :param rank: this process's rank, overriding detection (torch.distributed, JAX, ``RANK``...).
     """
 
-    def __init__(
-        self,
-        log_dir: str | os.PathLike[str] | None = None,
-        comment: str = "",
-        purge_step: int | None = None,
-        max_queue: int = 10,
-        flush_secs: float = 120,
-        filename_suffix: str = "",
-        *,
-        storage_options: Mapping[str, Any] | None = None,
-        all_ranks: bool = False,
-        rank: int | None = None,
-    ) -> None:
-        super().__init__(
-            log_dir,
-            comment,
-            purge_step,
-            max_queue,
-            flush_secs,
-            filename_suffix,
-            storage_options=storage_options,
-            all_ranks=all_ranks,
-            rank=rank,
-        )
-        self._custom_scalar_layouts: list[dict[str, Any]] = []  # every layout given, merged on each write
+    @functools.cached_property
+    def _custom_scalar_layouts(self) -> list[dict[str, Any]]:
+        """Every layout given to ``add_custom_scalars*`` so far; all are merged on each write."""
+        return []
 
     def add_scalars(
         self,
