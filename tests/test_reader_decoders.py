@@ -93,17 +93,17 @@ def test_histogram_decoder_reads_the_tensor_form():
 
 
 def test_plugin_without_decoder_is_decoded_generically(logdir, fresh_plugins):
-    class Boxes:
+    class Quads:
         @staticmethod
         @tbcore.hookimpl
         def tbcore_summary_types():
-            encode = lambda tag, value: tbcore.tensor_summary(tag, value, plugin_name="boxes")  # noqa: E731
-            return [tbcore.SummaryType(name="boxes", plugin_name="boxes", encode=encode)]
+            encode = lambda tag, value: tbcore.tensor_summary(tag, value, plugin_name="quads")  # noqa: E731
+            return [tbcore.SummaryType(name="quads", plugin_name="quads", encode=encode)]
 
-    fresh_plugins.register(Boxes(), "boxes")
+    fresh_plugins.register(Quads(), "quads-without-decoder")  # not "boxes": the example plugin may be installed
     with SummaryWriter(logdir) as writer:
-        writer.add("boxes", "b", np.ones((2, 4), np.float32), 1)
-    got = table(logdir, "boxes", as_frame=False)
+        writer.add("quads", "b", np.ones((2, 4), np.float32), 1)
+    got = table(logdir, "quads", as_frame=False)
     assert got["value"][0].shape == (2, 4)
 
 

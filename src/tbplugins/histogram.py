@@ -155,6 +155,8 @@ def histogram_proto(
     elif finite_count:
         try:
             limits = _edges(flat, bins, low, high)
+            if not isinstance(bins, np.ndarray) and np.any(np.diff(limits) <= 0):  # numpy < 1.24 does not raise
+                raise ValueError("the bin edges are not strictly increasing in float64")
         except (ValueError, IndexError) as exc:  # bins too fine for float64 (numpy < 1.24: IndexError)
             raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
         counts = np.zeros(len(limits) - 1)
