@@ -3,10 +3,7 @@
 # tensorboard, writes a run with every summary type into runs/, and reads it back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
-fi
-.venv/bin/python -m pip install -q --upgrade pip
+. scripts/venv.sh
+make_venv .venv
 .venv/bin/python -m pip install -q -e ".[all]" tensorboard
 .venv/bin/python -m tbcore demo "${1:-runs/demo}"

@@ -19,20 +19,11 @@ install_chromium() {
   fi
 }
 
-make_venv() {
-  if [ -x "$VENV/bin/python" ]; then return 0; fi
-  if ! "$PYTHON" -m venv --system-site-packages "$VENV" 2>/dev/null; then
-    # Debian/Ubuntu ship venv separately; fall back to virtualenv from PyPI.
-    rm -rf "$VENV"
-    "$PYTHON" -m pip install -q --user virtualenv
-    "$PYTHON" -m virtualenv -q --system-site-packages "$VENV"
-  fi
-}
+. scripts/venv.sh
 
 install_chromium
-make_venv
+make_venv "$VENV" --system-site-packages
 PY="$VENV/bin/python"
-"$PY" -m pip install -q --upgrade pip
 "$PY" -m pip install -q -e ".[test]"
 "$PY" -m pip install -q ./examples/tbcore-boxes
 exec "$PY" -m pytest "$@"
