@@ -6,29 +6,13 @@ import numpy as np
 import pytest
 
 import tbcore
+from array_cases import NUMERIC_DTYPES
 from tbcore import adapters, plugins
 
 pytestmark = pytest.mark.core
 
-DTYPES = [
-    "float16",
-    "float32",
-    "float64",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "bool",
-    "complex64",
-    "complex128",
-]
 
-
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", NUMERIC_DTYPES)
 def test_numpy_arrays_and_scalars_keep_their_dtype(dtype):
     array = np.arange(6).reshape(2, 3).astype(dtype)
     assert tbcore.as_numpy(array) is array

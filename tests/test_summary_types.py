@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import tbcore
+from array_cases import NUMERIC_DTYPES
 from tbcore import SummaryWriter, summary
 from tbcore.testing import read_events, tensorboard_accumulator, tensorboard_provider
 
@@ -232,28 +233,12 @@ def test_text_bad_input(logdir):
 
 
 # ---------------------------------------------------------------------------------------------- tensors
-TENSOR_DTYPES = [
-    "float16",
-    "float32",
-    "float64",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "bool",
-    "complex64",
-    "complex128",
-]
 
 
 def test_add_tensor_every_dtype_through_the_data_provider(logdir):
     from tensorboard.data import provider as tb_provider
 
-    arrays = {dtype: (np.arange(6).reshape(2, 3) % 3).astype(dtype) for dtype in TENSOR_DTYPES}
+    arrays = {dtype: (np.arange(6).reshape(2, 3) % 3).astype(dtype) for dtype in NUMERIC_DTYPES}
     arrays["str"] = np.array([["a", "bé"]])
     try:
         import ml_dtypes
