@@ -11,7 +11,7 @@ when a value of that framework is first logged.
 from __future__ import annotations
 
 from tbcore import summary
-from tbcore.adapters import ArrayAdapter, as_numpy, lazy_issubclass
+from tbcore.adapters import ArrayAdapter, as_float, as_numpy, lazy_issubclass
 from tbcore.compat import SummaryWriter
 from tbcore.encoded import Asset, Encoded, GraphBuilder
 from tbcore.errors import PluginError, SummaryTypeConflict, UnknownSummaryType, invalid
@@ -40,6 +40,7 @@ __all__ = [
     "UnknownSummaryType",
     "Writer",
     "__version__",
+    "as_float",
     "as_numpy",
     "check_positive",
     "check_step",

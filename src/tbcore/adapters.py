@@ -8,6 +8,8 @@ torch is not imported, no value can be a torch tensor).
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import sys
 import threading
@@ -17,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from tbcore.errors import describe
+from tbcore.errors import describe, invalid
 
-__all__ = ["ArrayAdapter", "adapter_for", "as_numpy", "clear_cache", "graph_builder_for", "lazy_issubclass"]
+__all__ = ["ArrayAdapter", "adapter_for", "as_float", "as_numpy", "clear_cache", "graph_builder_for", "lazy_issubclass"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,34 @@ def as_numpy(value: Any, argument: str = "value") -> np.ndarray:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{argument}: adapter returned {type(array).__qualname__} for {describe(value)}")
     return array
+
+
+SCALAR_EXPECTED = "a real number, or a numpy/torch/JAX value holding exactly one real number (0-d or shape (1,))"
+
+
+def as_float(value: Any, argument: str = "scalar_value") -> float:
+    """Return ``value`` (a real number, or any array-like with one real element) as a float.
+
+    Ints too large for a float become ±inf, as a float32 cast would make them.
+
+    :raises TypeError: a str, None, a complex or non-numeric value (the message names ``argument``).
+    :raises ValueError: an array with more than one element, or with more than one dimension.
+    """
+    if isinstance(value, (str, bytes, complex)) or value is None:
+        raise invalid(argument, SCALAR_EXPECTED, value, kind=TypeError)
+    if isinstance(value, int):  # before numpy, which makes an object array of an int beyond int64
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf  # copysign() would convert the int and overflow again
+    if isinstance(value, numbers.Real):
+        return float(value)
+    array = as_numpy(value, argument)
+    if array.dtype.kind not in "fiub":
+        raise invalid(argument, SCALAR_EXPECTED, value, kind=TypeError)
+    if array.size != 1 or array.ndim > 1:
+        raise invalid(argument, SCALAR_EXPECTED, value)
+    return float(array.reshape(-1)[0])
 
 
 _graph_cache: dict[type, Any] = {}

@@ -8,7 +8,6 @@ closing. The torch-compatible ``add_*`` methods live in :mod:`tbcore.compat`.
 from __future__ import annotations
 
 import math
-import numbers
 import os
 import threading
 import time
@@ -18,20 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from tbcore import events, lifecycle, plugins, ranks
-from tbcore.adapters import adapter_for, as_numpy
+from tbcore import events, lifecycle, ranks, summary
+from tbcore.adapters import SCALAR_EXPECTED, adapter_for, as_float
 from tbcore.encoded import Encoded, normalize
 from tbcore.errors import invalid
 from tbcore.event_file import EventFile, Pipeline
 from tbcore.paths import check_name_part, default_log_dir
 from tbcore.proto import event_pb2
-from tbcore.registry import lookup
 from tbcore.storage import open_storage
 from tbcore.validate import MAX_STEP, check_positive, check_step, check_tag, check_walltime
 
 __all__ = ["FileWriter", "Writer"]
-
-_SCALAR_EXPECTED = "a real number, or a numpy/torch/JAX value holding exactly one real number (0-d or shape (1,))"
 
 
 class Writer:
@@ -184,7 +180,7 @@ class Writer:
             pipeline.check()
         runs = self._scalars_runs
         queued = []
-        if type(values) is dict and type(main_tag) is str and main_tag in self._tags:
+        if type(values) is dict and type(main_tag) is str:  # keys in runs have a checked main_tag
             for key, value in values.items():
                 run = runs.get((main_tag, key))
                 if run is None:
@@ -201,12 +197,10 @@ class Writer:
                     wall = time.time() if walltime is None else check_walltime(walltime)
                     pipeline.put_scalars([(self._file(run), value) for run, value in queued], main_tag, step, wall)
                     return
-        self._add("scalars", check_tag(main_tag, "main_tag"), values, global_step, walltime, {})
+        records = self._add("scalars", check_tag(main_tag, "main_tag"), values, global_step, walltime, {})
         if len(runs) > 100_000:
             runs.clear()
-        stype = lookup(plugins.summary_types(), "scalars", plugins.failed_plugins())
-        for key in values:
-            (record,) = normalize(stype.encode(main_tag, {key: 0.0}))
+        for key, record in zip(values, records, strict=True):  # one record per key, in order
             runs[(main_tag, key)] = record.run
 
     def _check_tag(self, tag: Any) -> str:
@@ -237,18 +231,12 @@ class Writer:
         """
         self._add(kind, tag, value, step, walltime, options)
 
-    def _add(self, kind: str, tag: Any, value: Any, step: Any, walltime: Any, options: dict[str, Any]) -> None:
+    def _add(self, kind: str, tag: Any, value: Any, step: Any, walltime: Any, options: dict[str, Any]) -> list[Encoded]:
         self._pipeline.check()
-        stype = lookup(plugins.summary_types(), kind, plugins.failed_plugins())
         tag = self._check_tag(tag)
         step = check_step(step)
         wall = time.time() if walltime is None else check_walltime(walltime)
-        if stype.adapt_value:
-            value = as_numpy(value, stype.value_name)
-        for name in stype.array_options:
-            if options.get(name) is not None:
-                options[name] = as_numpy(options[name], name)
-        self.write(stype.encode(tag, value, **options), step, wall)
+        return self._write(summary.encode(kind, tag, value, **options), step, wall)
 
     def write(self, result: Any, step: int | None = None, walltime: float | None = None) -> None:
         """Write an encoder's result (a ``Summary``, an :class:`Encoded` or a list of them).
@@ -257,8 +245,10 @@ class Writer:
         events are queued for the writer thread.
         """
         self._pipeline.check()
-        step = check_step(step)
-        wall = time.time() if walltime is None else check_walltime(walltime)
+        self._write(result, check_step(step), time.time() if walltime is None else check_walltime(walltime))
+
+    def _write(self, result: Any, step: int, wall: float) -> list[Encoded]:
+        """:meth:`write` with ``step`` and ``wall`` already checked; returns the records written."""
         records = normalize(result)
         plans = [(record, self._plan_assets(record)) for record in records]
         for record, assets in plans:
@@ -267,6 +257,7 @@ class Writer:
             file = self._file(record.run)
             for data in _event_records(record, step if record.step is None else record.step, wall):
                 self._pipeline.put_event(file, data)
+        return records
 
     def _plan_assets(self, record: Encoded) -> list[tuple[str, Any]]:
         run_dir = self.log_dir if not record.run else self._run_dir(record.run)
@@ -393,19 +384,12 @@ def _scalar(value: Any) -> Any:
     cls = type(value)  # not value.__class__: torch.Tensor makes that attribute lookup slow
     if cls is np.ndarray and value.ndim == 0 and value.dtype.kind in "fiub":
         return float(value)
-    if cls is int or cls is bool:
-        try:
-            return float(value)
-        except OverflowError:
-            return math.inf if value > 0 else -math.inf  # copysign() would convert the int and overflow again
-    if isinstance(value, np.generic):
-        if value.dtype.kind not in "fiub":
-            raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)
-        return float(value)
+    if cls is int or cls is bool or isinstance(value, np.generic):
+        return as_float(value, "scalar_value")
     shape = getattr(value, "shape", None)
     if shape is not None:
         if len(shape) > 1 or math.prod(shape) != 1:
-            raise invalid("scalar_value", _SCALAR_EXPECTED, value)
+            raise invalid("scalar_value", SCALAR_EXPECTED, value)
         adapter = adapter_for(cls)
         if adapter.to_numpy_async is not None:
             try:
@@ -415,13 +399,4 @@ def _scalar(value: Any) -> Any:
             if type(started) is float or callable(started):
                 return started
             return float(np.asarray(started).reshape(-1)[0])
-    elif isinstance(value, (str, bytes, complex)) or value is None:
-        raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)
-    elif isinstance(value, numbers.Real):
-        return float(value)
-    array = as_numpy(value, "scalar_value")
-    if array.size != 1 or array.ndim > 1:
-        raise invalid("scalar_value", _SCALAR_EXPECTED, value)
-    if array.dtype.kind not in "fiub":
-        raise invalid("scalar_value", _SCALAR_EXPECTED, value, kind=TypeError)
-    return float(array.reshape(-1)[0])
+    return as_float(value, "scalar_value")

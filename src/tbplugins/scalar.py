@@ -8,7 +8,6 @@ loader, so tbcore writes float32 for them too; see docs/guide/migration.md.)
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,25 +19,6 @@ from tbcore.proto import summary_pb2
 PLUGIN_NAME = "scalars"
 PROTO_VERSION = 0
 
-_EXPECTED = "a real number, or an array holding exactly one real number (0-d or shape (1,))"
-
-
-def to_float(value: Any, argument: str = "scalar_value") -> float:
-    """Return ``value`` (a number or an array with one real element) as a float."""
-    if isinstance(value, (str, bytes)) or value is None:
-        raise tbcore.invalid(argument, _EXPECTED, value, kind=TypeError)
-    if isinstance(value, int):  # before numpy, which makes an object array of an int beyond int64
-        try:
-            return float(value)
-        except OverflowError:
-            return math.inf if value > 0 else -math.inf
-    array = tbcore.as_numpy(value, argument)
-    if array.dtype.kind not in "fiub":
-        raise tbcore.invalid(argument, _EXPECTED, value, kind=TypeError)
-    if array.size != 1 or array.ndim > 1:
-        raise tbcore.invalid(argument, _EXPECTED, value)
-    return float(array.reshape(-1)[0])
-
 
 def metadata(display_name: str = "", description: str = "") -> summary_pb2.SummaryMetadata:
     """Return the ``scalars`` plugin metadata (empty content: ``ScalarPluginData{version: 0}``)."""
@@ -47,7 +27,7 @@ def metadata(display_name: str = "", description: str = "") -> summary_pb2.Summa
 
 def encode(tag: str, scalar_value: Any, *, new_style: bool = False) -> summary_pb2.Summary:
     """Return a scalar summary: legacy ``simple_value``, or a rank-0 float32 tensor if ``new_style``."""
-    value = to_float(scalar_value)
+    value = tbcore.as_float(scalar_value)
     if not new_style:
         return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)])
     return tbcore.tensor_summary(tag, np.float32(value), plugin_name=PLUGIN_NAME)
@@ -80,7 +60,7 @@ def encode_many(tag: str, tag_scalar_dict: Any, *, same_run: bool = False) -> li
             raise tbcore.invalid("tag_scalar_dict key", "a non-empty str", key, kind=TypeError)
         if "\x00" in key or "\\" in key or any(part in ("", ".", "..") for part in run_name(tag, key).split("/")):
             raise tbcore.invalid("tag_scalar_dict key", "a sub-run name without NUL, '\\' or '..' parts", key)
-        number = to_float(value, f"tag_scalar_dict[{key!r}]")
+        number = tbcore.as_float(value, f"tag_scalar_dict[{key!r}]")
         values.append((key, summary_pb2.Summary.Value(tag=f"{tag}/{key}" if same_run else tag, simple_value=number)))
     if same_run:
         return [tbcore.Encoded(summary=summary_pb2.Summary(value=[value for _, value in values]))]
