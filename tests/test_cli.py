@@ -176,3 +176,13 @@ def test_export_of_a_corrupt_file(logdir):
     assert f"corrupt record at offset {offsets[3]}" in done.stderr
     done = tbcore("export", logdir, "--skip-corrupt")
     assert "TbcoreReadWarning" in done.stderr or "corrupt record" in done.stderr
+
+
+def test_export_keeps_infinities_in_csv_and_writes_null_in_json(logdir):
+    with SummaryWriter(logdir) as writer:
+        for step, value in enumerate((math.inf, -math.inf, math.nan, 1.5)):
+            writer.add_scalar("x", value, step)
+    rows = list(csv.DictReader(io.StringIO(tbcore("export", logdir).stdout)))
+    assert [r["value"] for r in rows] == ["inf", "-inf", "nan", "1.5"]
+    records = json.loads(tbcore("export", logdir, "--format", "json").stdout)
+    assert [r["value"] for r in records] == [None, None, None, 1.5]

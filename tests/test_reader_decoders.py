@@ -142,3 +142,26 @@ def test_image_decoder_reads_the_tensor_form():
     summary = tbcore.tensor_summary("i", np.array([b"2", b"1", b"png-a", b"png-b"], dtype=object), plugin_name="images")
     decoded = decode_value(summary.value[0], "images")
     assert (decoded["width"], decoded["height"], decoded["images"]) == (2, 1, [b"png-a", b"png-b"])
+
+
+@pytest.mark.parametrize(("dtype", "field"), [("DT_COMPLEX64", "scomplex_val"), ("DT_COMPLEX128", "dcomplex_val")])
+def test_complex_value_fields_decode_as_tensorboard_does(dtype, field):
+    from tensorboard.compat.proto import tensor_pb2 as tb_tensor_pb2
+    from tensorboard.util import tensor_util
+
+    from tbcore.proto import tensor_pb2, tensor_shape_pb2, types_pb2
+
+    shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=2)])
+    proto = tensor_pb2.TensorProto(dtype=getattr(types_pb2, dtype), tensor_shape=shape, **{field: [1, 2, 3, 4]})
+    expected = tensor_util.make_ndarray(tb_tensor_pb2.TensorProto.FromString(proto.SerializeToString()))
+    np.testing.assert_array_equal(tbcore.tensor_to_numpy(proto), expected)
+
+
+def test_float8_value_field_decodes():
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    from tbcore.proto import tensor_pb2, tensor_shape_pb2, types_pb2
+
+    values = np.array([1.0, -2.0, 0.5], ml_dtypes.float8_e4m3fn)
+    shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=3)])
+    proto = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT8_E4M3FN, tensor_shape=shape, float8_val=values.tobytes())
+    assert tbcore.tensor_to_numpy(proto).astype(np.float32).tolist() == [1.0, -2.0, 0.5]

@@ -40,9 +40,15 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def _rows(columns: dict[str, np.ndarray], plugin: str) -> list[dict[str, Any]]:
+def _rows(columns: dict[str, np.ndarray], plugin: str, for_json: bool) -> list[dict[str, Any]]:
+    """Rows of the table; scalars stay floats, except that JSON (which has no inf/nan) gets None for them."""
     values = columns["value"]
-    encode = (lambda v: v if math.isfinite(v) else None) if plugin == "scalars" else to_jsonable
+    if plugin != "scalars":
+        encode = to_jsonable
+    elif for_json:
+        encode = lambda v: v if math.isfinite(v) else None  # noqa: E731
+    else:
+        encode = float
     return [
         {"run": r, "tag": t, "step": s, "wall_time": w, "value": encode(v)}
         for r, t, s, w, v in zip(
@@ -61,7 +67,7 @@ def _write_csv(rows: list[dict[str, Any]], out: TextIO, plugin: str) -> None:
     writer.writerow(COLUMNS)
     for row in rows:
         value = row["value"]
-        cell = ("nan" if value is None else repr(value)) if plugin == "scalars" else json.dumps(value)
+        cell = repr(value) if plugin == "scalars" else json.dumps(value)
         writer.writerow([row["run"], row["tag"], row["step"], repr(row["wall_time"]), cell])
 
 
@@ -76,7 +82,7 @@ def export_table(logdir: str, plugin: str, fmt: str, out: str | None, **options:
     if fmt == "parquet":
         _write_parquet(columns, plugin, out or f"{plugin}.parquet")
         return count
-    rows = _rows(columns, plugin)
+    rows = _rows(columns, plugin, for_json=fmt == "json")
     buffer = io.StringIO()
     if fmt == "csv":
         _write_csv(rows, buffer, plugin)

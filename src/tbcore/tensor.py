@@ -95,13 +95,14 @@ def tensor_to_numpy(proto: tensor_pb2.TensorProto) -> np.ndarray:
     }.get(name)
     if name in ("float16", "bfloat16"):
         raw = np.array(proto.half_val, dtype=np.uint16).view(dtype)
+    elif name.startswith("float8"):
+        raw = np.frombuffer(proto.float8_val, dtype)
     elif field is None:
-        raw = np.array(proto.int_val, dtype=dtype) if name != "float8_e5m2" else np.frombuffer(proto.float8_val, dtype)
+        raw = np.array(proto.int_val, dtype=dtype)
+    elif name.startswith("complex"):  # (re, im) pairs of the component type
+        raw = np.array(getattr(proto, field), dtype=np.float32 if name == "complex64" else np.float64).view(dtype)
     else:
-        raw = np.array(getattr(proto, field), dtype=np.float64 if "complex" in name else None)
-        if "complex" in name:
-            raw = raw.view(dtype) if raw.size else raw.astype(dtype)
-        raw = raw.astype(dtype)
+        raw = np.array(getattr(proto, field)).astype(dtype)
     count = int(np.prod(shape))
     if raw.size == 1 and count != 1:
         return np.full(shape, raw[0], dtype=dtype)
