@@ -96,3 +96,21 @@ def test_cuda_tensors(logdir):
             writer.add_scalar("gpu", torch.tensor(step * 0.5, device="cuda"), step)
         writer.add_histogram("gpu_h", torch.randn(100, device="cuda"), 0)
     assert [e.tensor_proto.float_val[0] for e in tensorboard_accumulator(logdir).Tensors("gpu")] == [0.0, 0.5, 1.0]
+
+
+def test_bfloat16_tensors_reach_every_array_type(logdir):
+    """bfloat16 (ml_dtypes from the adapter) is accepted where real numbers are, read back by TensorBoard."""
+    values = torch.linspace(0, 1, 64, dtype=torch.bfloat16)
+    vertices = torch.rand(1, 4, 3).to(torch.bfloat16)
+    with SummaryWriter(logdir) as writer:
+        writer.add_histogram("h", values, 1)
+        writer.add_pr_curve("pr", values > 0.5, values, 1)
+        writer.add_mesh("m", vertices, global_step=1)
+        writer.add_embedding(values.reshape(16, 4), global_step=1, tag="e")
+    acc = tensorboard_accumulator(logdir)
+    histogram = tbcore.tensor_to_numpy(acc.Tensors("h")[0].tensor_proto)
+    assert histogram[:, 2].sum() == 64
+    assert tbcore.tensor_to_numpy(acc.Tensors("pr")[0].tensor_proto).shape[0] == 6
+    mesh = tbcore.tensor_to_numpy(acc.Tensors("m_VERTEX")[0].tensor_proto)
+    np.testing.assert_array_equal(mesh, vertices.float().numpy())
+    assert (logdir / "00001" / "e" / "tensors.tsv").read_text().count("\n") == 16

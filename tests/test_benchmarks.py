@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -11,15 +12,24 @@ import pytest
 from benchmarks import child
 from benchmarks.workloads import WORKLOADS
 
+from tbcore.reader import list_runs
+from tbcore.testing import tensorboard_accumulator
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("workload", [w.name for w in WORKLOADS])
 def test_every_workload_runs_with_tbcore(workload, tmp_path):
     result = child.main_result(workload, "tbcore", str(tmp_path), 2)
-    assert result["status"] in ("ok", "n/a"), result.get("reason")
-    if result["status"] == "ok":
-        assert result["written_mb"] > 0 and result["call_us"] > 0
+    assert result["status"] == "ok", result.get("reason")  # every type and dependency is installed for tests
+    if workload == "read_1M_scalars":  # reads what it wrote before the clock started
+        return
+    seen = {
+        run: tensorboard_accumulator(os.path.dirname(files[0])).Tags() for run, files in list_runs(tmp_path).items()
+    }
+    has_data = any(tags["tensors"] or tags["graph"] for tags in seen.values())
+    projector = any(name == "projector_config.pbtxt" for _, _, names in os.walk(tmp_path) for name in names)
+    assert has_data or (workload.startswith("embedding") and projector), f"TensorBoard sees no data: {seen}"
 
 
 @pytest.mark.slow

@@ -40,6 +40,7 @@ def test_mesh_parts_in_one_summary_with_their_dtypes(logdir):
         "tetra_COLOR",
     ]
     parts = read_mesh(logdir, "tetra")
+    assert set(parts) == {"VERTEX", "FACE", "COLOR"}, "TensorBoard does not list every part"
     expected = {"VERTEX": (VERTICES, np.float32), "FACE": (FACES, np.int32), "COLOR": (COLORS, np.uint8)}
     for suffix, (array, meta) in parts.items():
         values, dtype = expected[suffix]

@@ -18,7 +18,15 @@ from tbcore.errors import PluginError, SummaryTypeConflict, UnknownSummaryType, 
 from tbcore.hookspecs import PROJECT_NAME, hookimpl, hookspec
 from tbcore.plugins import TbcorePluginWarning
 from tbcore.registry import SummaryType
-from tbcore.tensor import DTYPE_TO_ENUM, make_tensor_proto, summary_metadata, tensor_summary, tensor_to_numpy
+from tbcore.tensor import (
+    DTYPE_TO_ENUM,
+    SMALL_FLOATS,
+    make_tensor_proto,
+    real_array,
+    summary_metadata,
+    tensor_summary,
+    tensor_to_numpy,
+)
 from tbcore.validate import check_positive, check_step, check_tag, check_walltime
 from tbcore.writer import FileWriter, Writer
 
@@ -27,6 +35,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DTYPE_TO_ENUM",
     "PROJECT_NAME",
+    "SMALL_FLOATS",
     "ArrayAdapter",
     "Asset",
     "Encoded",
@@ -52,6 +61,7 @@ __all__ = [
     "lazy_issubclass",
     "summary",
     "make_tensor_proto",
+    "real_array",
     "summary_metadata",
     "tensor_summary",
     "tensor_to_numpy",

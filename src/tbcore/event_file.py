@@ -356,8 +356,5 @@ def _frame_scalar(chunks: list[bytes], file: EventFile, tag: str, value: Any, st
 
 
 def _resolve_scalar(value: Any) -> float:
-    """Turn a queued scalar (int, or a deferred device copy) into a float in the writer thread."""
-    if callable(value):
-        value = value()
-        return float(value.reshape(-1)[0]) if hasattr(value, "reshape") else float(value)
-    return float(value)
+    """Wait for a deferred device copy (queued instead of a float) and return its value, in the writer thread."""
+    return float(value().reshape(-1)[0])

@@ -89,11 +89,10 @@ def event_bytes(**fields: Any) -> bytes:
     return event_pb2.Event(**fields).SerializeToString()
 
 
-def file_version_event(wall_time: float, step: int = 0) -> bytes:
+def file_version_event(wall_time: float) -> bytes:
     """Return the first record of every event file: ``file_version`` and ``source_metadata``."""
     return event_pb2.Event(
         wall_time=wall_time,
-        step=step,
         file_version=FILE_VERSION,
         source_metadata=event_pb2.SourceMetadata(writer=SOURCE_WRITER),
     ).SerializeToString()

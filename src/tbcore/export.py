@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import numpy as np
@@ -43,6 +44,7 @@ def to_jsonable(value: Any) -> Any:
 def _rows(columns: dict[str, np.ndarray], plugin: str, for_json: bool) -> list[dict[str, Any]]:
     """Rows of the table; scalars stay floats, except that JSON (which has no inf/nan) gets None for them."""
     values = columns["value"]
+    encode: Callable[[Any], Any]
     if plugin != "scalars":
         encode = to_jsonable
     elif for_json:

@@ -12,9 +12,18 @@ from typing import Any
 
 import numpy as np
 
+from tbcore.errors import invalid
 from tbcore.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 
-__all__ = ["DTYPE_TO_ENUM", "make_tensor_proto", "summary_metadata", "tensor_summary", "tensor_to_numpy"]
+__all__ = [
+    "DTYPE_TO_ENUM",
+    "SMALL_FLOATS",
+    "make_tensor_proto",
+    "real_array",
+    "summary_metadata",
+    "tensor_summary",
+    "tensor_to_numpy",
+]
 
 DTYPE_TO_ENUM: dict[str, types_pb2.DataType] = {
     "float32": types_pb2.DT_FLOAT,
@@ -39,6 +48,20 @@ DTYPE_TO_ENUM: dict[str, types_pb2.DataType] = {
     "float8_e5m2fnuz": types_pb2.DT_FLOAT8_E5M2FNUZ,
 }
 _ENUM_TO_DTYPE = {v: k for k, v in DTYPE_TO_ENUM.items()}
+#: bfloat16 and float8 (ml_dtypes arrays, numpy kind "V", from the torch and JAX adapters)
+SMALL_FLOATS = frozenset(name for name in DTYPE_TO_ENUM if name == "bfloat16" or name.startswith("float8"))
+
+
+def real_array(array: np.ndarray, argument: str, expected: str = "an array of real numbers") -> np.ndarray:
+    """Return ``array`` if it holds real numbers (bool, int, float); bfloat16/float8 come back as exact float32.
+
+    :raises TypeError: any other dtype (complex, strings, objects...), naming ``argument``.
+    """
+    if array.dtype.name in SMALL_FLOATS:
+        return array.astype(np.float32)
+    if array.dtype.kind not in "biuf":
+        raise invalid(argument, expected, array, kind=TypeError)
+    return array
 
 
 def _shape_proto(shape: Iterable[int]) -> tensor_shape_pb2.TensorShapeProto:

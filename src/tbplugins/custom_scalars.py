@@ -25,11 +25,6 @@ CONFIG_TAG = "custom_scalars__config__"  #: the tag TensorBoard reads layouts fr
 _FORM = "a dict {category: {title: ['Multiline', [tags]] or ['Margin', [value, lower, upper]]}}"
 
 
-def metadata() -> summary_pb2.SummaryMetadata:
-    """Return the ``custom_scalars`` plugin metadata (empty content)."""
-    return tbcore.summary_metadata(PLUGIN_NAME, b"")
-
-
 def _chart(category: str, title: Any, spec: Any) -> layout_pb2.Chart:
     where = f"layout[{category!r}][{title!r}]"
     if not isinstance(title, str):

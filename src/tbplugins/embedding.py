@@ -130,8 +130,7 @@ def encode(
     """
     tag = check_embedding_tag(tag)
     step = tbcore.check_step(step)
-    if mat.dtype.kind not in "biuf":
-        raise tbcore.invalid("mat", "an (N, D) array of real numbers", mat, kind=TypeError)
+    mat = tbcore.real_array(mat, "mat", "an (N, D) array of real numbers")
     if mat.ndim != 2 or mat.shape[0] == 0 or mat.shape[1] == 0:
         raise tbcore.invalid("mat", "a non-empty array of shape (N, D)", mat)
     rows = mat.shape[0]
@@ -145,6 +144,8 @@ def encode(
         assets.append(tbcore.Asset(f"{where}/metadata.tsv", format_metadata(labels, header)))
         info.metadata_path = f"{where}/metadata.tsv"
     if label_img is not None:
+        if label_img.dtype.name in tbcore.SMALL_FLOATS:
+            label_img = label_img.astype(np.float32)
         if label_img.ndim != 4 or label_img.shape[1] not in (1, 3) or label_img.dtype.kind not in "biuf":
             raise tbcore.invalid("label_img", "an (N, C, H, W) array of images with C = 1 or 3", label_img)
         if label_img.shape[0] != rows:

@@ -222,8 +222,7 @@ def encode(
     tag: str, values: np.ndarray, *, bins: Any = "tensorflow", max_bins: int | None = None
 ) -> summary_pb2.Summary:
     """Return a histogram summary of ``values`` (a non-empty real array)."""
-    if values.dtype.kind not in "fiub":
-        raise tbcore.invalid("values", "a real-valued array", values, kind=TypeError)
+    values = tbcore.real_array(values, "values", "a real-valued array")
     if values.size == 0:
         raise tbcore.invalid("values", "a non-empty array", values)
     bins = _check_bins(bins)

@@ -80,13 +80,8 @@ def to_nhwc(array: np.ndarray, layout: str, argument: str) -> np.ndarray:
 
 def check_dtype(array: np.ndarray, argument: str) -> None:
     """Raise TypeError unless ``array`` holds real pixel values (bool, int, uint or float)."""
-    if array.dtype.kind not in "biuf" and not _is_small_float(array.dtype):
+    if array.dtype.kind not in "biuf" and array.dtype.name not in tbcore.SMALL_FLOATS:
         raise tbcore.invalid(argument, "real pixel values (uint8, float in [0, 1], bool or int)", array, kind=TypeError)
-
-
-def _is_small_float(dtype: np.dtype) -> bool:
-    """bfloat16 and float8 arrays (ml_dtypes) have dtype kind 'V'."""
-    return dtype.kind == "V" and dtype.name.startswith(("bfloat", "float8"))
 
 
 def to_uint8(array: np.ndarray, argument: str) -> np.ndarray:

@@ -50,8 +50,7 @@ def metadata(
 
 def _part(array: np.ndarray, argument: str, prefix: tuple[int, ...] = ()) -> np.ndarray:
     """Check that ``array`` is a ``(B, N, 3)`` array of finite real numbers whose shape starts with ``prefix``."""
-    if array.dtype.kind not in "biuf":
-        raise tbcore.invalid(argument, "a (B, N, 3) array of real numbers", array, kind=TypeError)
+    array = tbcore.real_array(array, argument, "a (B, N, 3) array of real numbers")
     if array.ndim != 3 or array.shape[2] != 3 or array.shape[: len(prefix)] != prefix:
         dims = [str(d) for d in prefix] + ["B", "N"][len(prefix) :] + ["3"]
         raise tbcore.invalid(argument, f"an array of shape ({', '.join(dims)})", array)

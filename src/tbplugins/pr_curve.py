@@ -41,12 +41,6 @@ def check_num_thresholds(num_thresholds: Any) -> int:
     return int(tbcore.check_positive(num_thresholds, "num_thresholds", integer=True))
 
 
-def _numeric(array: np.ndarray, argument: str) -> np.ndarray:
-    if array.dtype.kind not in "biuf":
-        raise tbcore.invalid(argument, "an array of real numbers", array, kind=TypeError)
-    return array
-
-
 def compute_curve(
     labels: np.ndarray, predictions: np.ndarray, num_thresholds: int, weights: np.ndarray | float = 1.0
 ) -> np.ndarray:
@@ -92,8 +86,8 @@ def encode(
     num_thresholds = check_num_thresholds(num_thresholds)
     if labels is None:
         raise tbcore.invalid("labels", "an array of 0/1 or bool labels", labels, kind=TypeError)
-    predictions = _numeric(predictions, "predictions").reshape(-1).astype(np.float64)
-    labels = _numeric(labels, "labels").reshape(-1).astype(np.float64)
+    predictions = tbcore.real_array(predictions, "predictions").reshape(-1).astype(np.float64)
+    labels = tbcore.real_array(labels, "labels").reshape(-1).astype(np.float64)
     if predictions.size == 0:
         raise tbcore.invalid("predictions", "a non-empty array", predictions)
     if labels.size != predictions.size:
@@ -104,7 +98,7 @@ def encode(
         raise tbcore.invalid("labels", "values that are 0, 1, False or True", labels)
     weight: np.ndarray | float = 1.0
     if weights is not None:
-        weights = _numeric(weights, "weights").astype(np.float64)
+        weights = tbcore.real_array(weights, "weights").astype(np.float64)
         if weights.size != 1 and weights.size != predictions.size:
             raise ValueError(
                 f"weights: expected one number or one weight per prediction ({predictions.size}), "
@@ -139,7 +133,7 @@ def encode_raw(
     for name, array in zip(_RAW_NAMES, (*counts, precision, recall), strict=True):
         if array is None:
             raise tbcore.invalid(name, "a 1-D array of numbers", array, kind=TypeError)
-        array = _numeric(np.asarray(array), name)
+        array = tbcore.real_array(np.asarray(array), name)
         if array.ndim != 1 or array.size == 0:
             raise tbcore.invalid(name, "a non-empty 1-D array", array)
         if rows and array.size != rows[0].size:

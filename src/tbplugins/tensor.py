@@ -22,9 +22,7 @@ PLUGIN_NAME = "tensor"
 PROTO_VERSION = 0
 
 #: dtypes TensorBoard's readers cannot decode; they are widened to float32 (exactly)
-WIDENED = frozenset(
-    {"bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e4m3b11fnuz"}
-)
+WIDENED = tbcore.SMALL_FLOATS
 
 
 def encode(tag: str, tensor: np.ndarray) -> summary_pb2.Summary:

@@ -18,11 +18,6 @@ PLUGIN_NAME = "text"
 PROTO_VERSION = 0
 
 
-def metadata() -> summary_pb2.SummaryMetadata:
-    """Return the ``text`` plugin metadata (empty content: ``TextPluginData{version: 0}``)."""
-    return tbcore.summary_metadata(PLUGIN_NAME, b"")
-
-
 def encode(tag: str, text_string: Any) -> summary_pb2.Summary:
     """Return a text summary of ``text_string`` (a str) under ``<tag>/text_summary``."""
     if isinstance(text_string, bytes):
