@@ -167,6 +167,7 @@ def test_hook_tbcore_graph_builder(fresh_plugins, logdir):
         writer.add_graph(_Model())
     graphs = [e.graph_def for e in read_events(logdir) if e.HasField("graph_def")]
     assert graphs == [b"\x0a\x00"]
+    assert len(tensorboard_accumulator(logdir).Graph().node) == 1  # TensorBoard reads the one (empty) node
 
 
 def test_register_twice_and_unregister(fresh_plugins):

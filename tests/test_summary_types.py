@@ -132,7 +132,10 @@ def test_histogram_nan_and_inf_are_data(logdir):
     assert (histo[0].min, histo[0].max, histo[0].num, sum(histo[0].bucket)) == (-2.0, 1.0, 4.0, 2.0)
     assert math.isnan(histo[0].sum)
     assert (histo[1].num, sum(histo[1].bucket)) == (2.0, 0.0)
-    assert [e.step for e in tensorboard_accumulator(logdir).Tensors("h")] == [0, 1]
+    points = tensorboard_accumulator(logdir).Tensors("h")
+    assert [e.step for e in points] == [0, 1]
+    buckets = tbcore.tensor_to_numpy(points[0].tensor_proto)  # TensorBoard's [left, right, count] rows
+    assert buckets[:, 2].sum() == 2 and buckets[0, 0] == -2.0 and buckets[-1, 1] == 1.0
 
 
 @pytest.mark.parametrize(

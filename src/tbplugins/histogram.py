@@ -233,7 +233,7 @@ def encode(
 
 
 def _number(value: Any, argument: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.generic)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy ints and floats are Real
         raise tbcore.invalid(argument, "a real number", value, kind=TypeError)
     return float(value)
 
