@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tbcore.scan import Block
+from tbcore.scan import Block, gather
 
 __all__ = ["FastScalars", "decode_block"]
 
@@ -30,12 +30,6 @@ class FastScalars:
     steps: np.ndarray
     wall_times: np.ndarray
     values: np.ndarray
-
-
-def _gather(u8: np.ndarray, positions: np.ndarray, width: int, dtype: str) -> np.ndarray:
-    """Return the ``dtype`` values of ``width`` bytes stored at each of ``positions``."""
-    index = np.minimum(positions[:, None] + np.arange(width), u8.size - 1)
-    return np.ascontiguousarray(u8[index]).view(dtype).reshape(-1)
 
 
 def _varint(u8: np.ndarray, at: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,6 +107,6 @@ def decode_block(block: Block) -> FastScalars:
         tags=tags,
         tag_ids=tag_ids,
         steps=steps[index],
-        wall_times=_gather(u8, data[index] + 1, 8, "<f8"),
-        values=_gather(u8, pos + 7 + tag_length, 4, "<f4").astype(np.float64),
+        wall_times=gather(u8, data[index] + 1, 8, "<f8"),
+        values=gather(u8, pos + 7 + tag_length, 4, "<f4").astype(np.float64),
     )

@@ -11,9 +11,9 @@ import struct
 
 from google_crc32c import value as _crc32c
 
-__all__ = ["HEADER_SIZE", "FOOTER_SIZE", "crc32c", "frame", "frame_header", "frame_into", "masked_crc32c"]
+__all__ = ["FOOTER_SIZE", "HEADER_SIZE", "MASK_DELTA", "crc32c", "frame", "frame_header", "frame_into", "masked_crc32c"]
 
-_MASK_DELTA = 0xA282EAD8
+MASK_DELTA = 0xA282EAD8  #: added to the rotated CRC
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
 HEADER_SIZE = 12  #: bytes before the data: 8 length bytes and their masked CRC
@@ -28,7 +28,7 @@ def crc32c(data: bytes | bytearray | memoryview) -> int:
 def masked_crc32c(data: bytes | bytearray | memoryview) -> int:
     """Return the masked CRC32C of ``data`` as stored in TFRecord framing."""
     crc = crc32c(data)
-    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
+    return (((crc >> 15) | (crc << 17)) + MASK_DELTA) & 0xFFFFFFFF
 
 
 _headers: dict[int, bytes] = {}
@@ -55,4 +55,4 @@ def frame_into(out: list[bytes], data: bytes) -> None:
     out.append(frame_header(len(data)))
     out.append(data)
     crc = _crc32c(data)
-    out.append(_U32.pack((((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF))
+    out.append(_U32.pack((((crc >> 15) | (crc << 17)) + MASK_DELTA) & 0xFFFFFFFF))

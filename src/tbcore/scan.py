@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from google_crc32c import value as _crc32c
 
-from tbcore.record import masked_crc32c
+from tbcore.record import FOOTER_SIZE, HEADER_SIZE, MASK_DELTA, masked_crc32c
 
 __all__ = ["BLOCK_BYTES", "MAX_RECORD_BYTES", "Block", "CorruptRecordError", "iter_blocks"]
 
@@ -27,7 +27,7 @@ MAX_RECORD_BYTES = 2**31  #: larger declared lengths are reported as corrupt, ne
 _U64 = struct.Struct("<Q").unpack_from
 _U32 = struct.Struct("<I").unpack_from
 _U64_PACK = struct.Struct("<Q").pack
-_MASK_DELTA = 0xA282EAD8
+_FRAMING = HEADER_SIZE + FOOTER_SIZE  # bytes a record adds to its data
 
 
 class CorruptRecordError(ValueError):
@@ -59,7 +59,7 @@ class Block:
 
     def data(self, index: int) -> bytes:
         """Return the data (the serialized Event) of record ``index``."""
-        start = int(self.starts[index]) + 12
+        start = int(self.starts[index]) + HEADER_SIZE
         return self.buf[start : start + int(self.lengths[index])]
 
     def offset(self, index: int) -> int:
@@ -70,12 +70,13 @@ class Block:
 def _masked(crc: np.ndarray) -> np.ndarray:
     crc = crc.astype(np.uint64)
     rotated = (crc >> np.uint64(15)) | (crc << np.uint64(17))
-    return ((rotated + np.uint64(_MASK_DELTA)) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    return ((rotated + np.uint64(MASK_DELTA)) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
-def _gather_u32(u8: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Return the little-endian uint32 stored at each of ``positions`` in ``u8``."""
-    return np.ascontiguousarray(u8[positions[:, None] + np.arange(4)]).view("<u4").reshape(-1)
+def gather(u8: np.ndarray, positions: np.ndarray, width: int, dtype: str) -> np.ndarray:
+    """Return the ``dtype`` values of ``width`` bytes stored at each of ``positions`` of ``u8`` (clamped to its end)."""
+    index = np.minimum(positions[:, None] + np.arange(width), u8.size - 1)
+    return np.ascontiguousarray(u8[index]).view(dtype).reshape(-1)
 
 
 def _first_bad(buf: bytes, first: np.ndarray, size: np.ndarray, data_crc: list[int]) -> tuple[int, str] | None:
@@ -88,8 +89,8 @@ def _first_bad(buf: bytes, first: np.ndarray, size: np.ndarray, data_crc: list[i
     u8 = np.frombuffer(buf, np.uint8)
     distinct, which = np.unique(size, return_inverse=True)
     expected_head = np.array([masked_crc32c(_U64_PACK(n)) for n in distinct.tolist()], dtype=np.uint32)
-    head_ok = _gather_u32(u8, first + 8) == expected_head[which.reshape(-1)]
-    data_ok = _gather_u32(u8, first + 12 + size) == _masked(np.array(data_crc, dtype=np.uint32))
+    head_ok = gather(u8, first + 8, 4, "<u4") == expected_head[which.reshape(-1)]
+    data_ok = gather(u8, first + HEADER_SIZE + size, 4, "<u4") == _masked(np.array(data_crc, dtype=np.uint32))
     bad = np.flatnonzero(~(head_ok & data_ok))
     if bad.size == 0:
         return None
@@ -107,9 +108,9 @@ def _bounds(buf: bytes, check_crc: bool) -> tuple[np.ndarray, np.ndarray, list[i
     crcs: list[int] = []
     append_start, append_crc = starts.append, crcs.append
     pos, n, problem = 0, len(buf), None
-    while pos + 12 <= n:
+    while pos + HEADER_SIZE <= n:
         length = _U64(buf, pos)[0]
-        end = pos + length + 16
+        end = pos + length + _FRAMING
         if end > n or length > MAX_RECORD_BYTES:
             if check_crc and masked_crc32c(buf[pos : pos + 8]) != _U32(buf, pos + 8)[0]:
                 problem = "length CRC mismatch"
@@ -118,10 +119,10 @@ def _bounds(buf: bytes, check_crc: bool) -> tuple[np.ndarray, np.ndarray, list[i
             break
         append_start(pos)
         if check_crc:
-            append_crc(_crc32c(buf[pos + 12 : end - 4]))
+            append_crc(_crc32c(buf[pos + HEADER_SIZE : end - FOOTER_SIZE]))
         pos = end
     first = np.array(starts, dtype=np.int64)
-    lengths = np.diff(first, append=pos) - 16
+    lengths = np.diff(first, append=pos) - _FRAMING
     return first, lengths, crcs, pos, problem
 
 
@@ -142,9 +143,9 @@ def iter_blocks(path: str | os.PathLike[str], *, check_crc: bool = True, start: 
                 return
             file_left = max(size - file.tell(), 0)
             starts, lengths, crcs, stop, problem = _bounds(buf, check_crc)
-            if problem is None and stop + 12 <= len(buf) and not starts.size:
+            if problem is None and stop + HEADER_SIZE <= len(buf) and not starts.size:
                 # one record larger than a block: read exactly its remaining bytes, if the file holds them
-                need = _U64(buf, stop)[0] + 16 - len(buf)
+                need = _U64(buf, stop)[0] + _FRAMING - len(buf)
                 if need > file_left:
                     return
                 buf += file.read(need)
