@@ -51,6 +51,25 @@ def test_tracer_gets_a_clear_error(logdir):
     assert [e.summary.value[0].tag for e in read_events(logdir)[1:]] == ["after"]
 
 
+def test_donated_arrays_keep_the_value_at_the_call(logdir):
+    """A value donated to the next step (donate_argnums) is still written: tbcore reads its own copy."""
+    train_step = jax.jit(lambda state: state + 1.0, donate_argnums=0)
+    big = jnp.ones((1024, 1024))
+    pending = jax.jit(lambda b, s: (b @ b).sum() * 0 + s, donate_argnums=1)
+    state = jnp.float32(0.0) + 0
+    with SummaryWriter(logdir, max_queue=1000, flush_secs=100) as writer:
+        for step in range(5):
+            writer.add_scalar("ready", state, step)
+            state = train_step(state)  # the logged array is deleted here
+        for step in range(5):
+            state = pending(big, state)  # possibly still computing at the call
+            writer.add_scalar("pending", state, step)
+            state = train_step(state)
+    acc = tensorboard_accumulator(logdir)
+    assert [e.tensor_proto.float_val[0] for e in acc.Tensors("ready")] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert [e.tensor_proto.float_val[0] for e in acc.Tensors("pending")] == [5.0, 6.0, 7.0, 8.0, 9.0]
+
+
 @pytest.mark.gpu
 @gpu
 def test_device_arrays(logdir):
@@ -88,3 +107,22 @@ def test_sharded_array_is_gathered_to_the_host(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "ok", result.stderr
     assert tensorboard_accumulator(tmp_path).Tensors("s")[0].tensor_proto.float_val[0] == 28.0
+
+
+@pytest.mark.gpu
+@gpu
+def test_add_scalar_does_not_wait_for_a_busy_device(logdir):
+    """add_scalar returns while the value is still being computed; the written value is exact."""
+    ones = jax.device_put(jnp.ones((4096, 4096)), jax.devices("gpu")[0])
+    heavy = jax.jit(lambda a: jax.lax.fori_loop(0, 1000, lambda i, b: (b @ a) / 4096.0, a).mean())
+    with SummaryWriter(logdir) as writer:
+        writer.add_scalar("loss", heavy(ones), 0)  # compiles both the loop and tbcore's device copy
+        writer.flush()
+        loss = heavy(ones)
+        writer.add_scalar("loss", loss, 1)
+        still_computing = not loss.is_ready()
+    assert still_computing
+    assert [(e.step, e.tensor_proto.float_val[0]) for e in tensorboard_accumulator(logdir).Tensors("loss")] == [
+        (0, 1.0),
+        (1, 1.0),
+    ]

@@ -1,14 +1,19 @@
-"""CUDA scalars: the value logged is the value at the call, even if the tensor changes right after."""
+"""CUDA values: never waited for on the calling thread, written as they were at the call (run where CUDA is)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tbcore import SummaryWriter
-from tbcore.testing import read_events
+from tbcore.testing import read_events, tensorboard_accumulator
 
 torch = pytest.importorskip("torch")
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
+
+
+def scalar_values(logdir, tag):
+    return [(e.step, e.tensor_proto.float_val[0]) for e in tensorboard_accumulator(logdir).Tensors(tag)]
 
 
 def test_cuda_scalar_keeps_the_value_at_the_call(logdir):
@@ -20,12 +25,83 @@ def test_cuda_scalar_keeps_the_value_at_the_call(logdir):
             writer.add_scalar("loss", loss, step)
             loss.add_(1000)  # changed in place after the call: must not be what is logged
             big.mul_(1.0)
-    values = [(e.step, e.summary.value[0].simple_value) for e in read_events(logdir) if e.summary.value]
-    assert values == [(step, float(step)) for step in range(20)]
+    assert scalar_values(logdir, "loss") == [(step, float(step)) for step in range(20)]
 
 
-def test_bfloat16_cuda_scalar(logdir):
+def test_add_scalar_returns_while_the_gpu_is_still_busy(logdir):
+    """The stream is still running queued work when add_scalar returns: the caller never waited for it."""
+    with SummaryWriter(logdir) as writer:
+        writer.add_scalar("loss", torch.zeros((), device="cuda"), 0)  # first use sets up pinned memory
+        writer.add_scalars("group", {"a": torch.zeros((), device="cuda")}, 0)  # a new key's first call reads it
+        writer.flush()
+        torch.cuda.synchronize()
+        torch.cuda._sleep(2_000_000_000)  # about a second of GPU clock cycles on the current stream
+        loss = torch.full((), 3.0, device="cuda")
+        writer.add_scalar("loss", loss, 1)
+        writer.add_scalars("group", {"a": loss * 2}, 1)
+        still_busy = not torch.cuda.current_stream().query()
+    assert still_busy
+    assert scalar_values(logdir, "loss") == [(0, 0.0), (1, 3.0)]
+    assert scalar_values(logdir / "group_a", "group") == [(0, 0.0), (1, 6.0)]
+
+
+def test_bfloat16_and_add_scalars_cuda_values(logdir):
     with SummaryWriter(logdir) as writer:
         writer.add_scalar("x", torch.tensor(0.3, dtype=torch.bfloat16, device="cuda"), 0)
-    [event] = [e for e in read_events(logdir) if e.summary.value]
-    assert event.summary.value[0].simple_value == pytest.approx(0.30078125)
+        for step in range(3):
+            values = {"a": torch.tensor(float(step), device="cuda"), "b": torch.tensor([step * 2.0], device="cuda")}
+            writer.add_scalars("m", values, step)
+    assert scalar_values(logdir, "x") == [(0, pytest.approx(0.30078125))]
+    assert scalar_values(logdir / "m_a", "m") == [(0, 0.0), (1, 1.0), (2, 2.0)]
+    assert scalar_values(logdir / "m_b", "m") == [(0, 0.0), (1, 2.0), (2, 4.0)]
+
+
+def _summaries(logdir, device):
+    """Write every array-taking summary from tensors on ``device``; return the serialized summaries."""
+    generator = torch.Generator().manual_seed(0)
+    image = torch.rand(3, 16, 16, generator=generator)
+    values = torch.randn(1000, generator=generator)
+    labels = torch.rand(100, generator=generator) > 0.5
+    vertices = torch.rand(1, 8, 3, generator=generator)
+    with SummaryWriter(logdir) as writer:
+        writer.add_image("image", image.to(device), 0, walltime=0.0)
+        writer.add_images("images", image.expand(4, 3, 16, 16).to(device), 0, walltime=0.0)
+        writer.add_histogram("histogram", values.to(device), 0, walltime=0.0)
+        writer.add_pr_curve("pr", labels.to(device), values[:100].sigmoid().to(device), 0, walltime=0.0)
+        writer.add_mesh("mesh", vertices.to(device), global_step=0, walltime=0.0)
+        writer.add_audio("audio", values.clamp(-1, 1).to(device), 0, walltime=0.0)
+        writer.add_scalar("bf16", values[0].to(torch.bfloat16).to(device), 0, walltime=0.0)
+    return [e.summary.SerializeToString() for e in read_events(logdir) if e.summary.value]
+
+
+def test_cuda_arrays_give_the_same_summaries_as_cpu(tmp_path):
+    cuda = _summaries(tmp_path / "cuda", "cuda")
+    assert len(cuda) == 7  # image, images, histogram, pr curve, mesh vertices, audio, scalar
+    assert cuda == _summaries(tmp_path / "cpu", "cpu")
+
+
+def test_graph_of_a_cuda_model_matches_the_cpu_graph(tmp_path):
+    def graph(device, logdir):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2)).to(device)
+        with SummaryWriter(logdir) as writer:
+            writer.add_graph(model, torch.randn(4, 8, device=device))
+        nodes = tensorboard_accumulator(logdir).Graph().node
+        return [(n.name, n.op, [[d.size for d in s.dim] for s in n.attr["_output_shapes"].list.shape]) for n in nodes]
+
+    cuda = graph("cuda", tmp_path / "cuda")
+    assert any(op.startswith("aten::") for _, op, _ in cuda)
+    assert cuda == graph("cpu", tmp_path / "cpu")
+
+
+def test_many_steps_keep_every_value_in_order(logdir):
+    """A training-like loop: 2000 steps of a CUDA loss, every value written exactly, in order."""
+    weights = torch.randn(256, 256, device="cuda")
+    expected = []
+    with SummaryWriter(logdir) as writer:
+        for step in range(2000):
+            loss = (weights @ weights).mean()
+            writer.add_scalar("loss", loss, step)
+            expected.append(float(np.float32(loss.item())))  # read after the call (this waits; the writer did not)
+            weights.mul_(0.999)
+    assert scalar_values(logdir, "loss") == list(enumerate(expected))

@@ -8,6 +8,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+import tbcore
 from tbcore import SummaryWriter
 from tbcore.event_file import EventFile, Pipeline
 from tbcore.reader import iter_records
@@ -123,3 +124,56 @@ def test_add_scalars_memory_does_not_grow(logdir):
             tracemalloc.stop()
     assert after - before < 256 * 1024
     assert len(read_events(logdir, "train_k3")) == 24_000 + 1  # + the file_version event
+
+
+class _Deferred:
+    """A one-element array type whose adapter defers reading, as the CUDA and JAX adapters do."""
+
+    shape = ()
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+
+def _read_later(item: _Deferred):
+    def resolve() -> np.ndarray:
+        if item.value != item.value:  # NaN stands for a value the device can no longer give
+            raise RuntimeError("the device buffer is gone")
+        return np.asarray(item.value)
+
+    return resolve
+
+
+class _DeferredPlugin:
+    @tbcore.hookimpl
+    def tbcore_array_adapter(self, cls: type):
+        if cls is _Deferred:
+            return tbcore.ArrayAdapter("deferred", lambda item: np.asarray(item.value), _read_later)
+        return None
+
+
+def test_a_deferred_value_that_cannot_be_read_loses_only_itself(logdir, fresh_plugins):
+    """Events queued in the same round around the failing one are all written; the error is raised once."""
+    fresh_plugins.register(_DeferredPlugin(), "deferred")
+    writer = SummaryWriter(logdir, max_queue=1000, flush_secs=100)
+    writer.add_scalar("before", 1.0, 0)
+    writer.add_scalar("device", _Deferred(2.0), 0)
+    writer.add_scalar("device", _Deferred(float("nan")), 1)
+    writer.add_scalars("group", {"a": _Deferred(3.0)}, 2)
+    writer.add_histogram("h", np.arange(4.0), 1)
+    writer.add_scalar("after", 4.0, 1)
+    lost = r"tag 'device' at step 1 .*RuntimeError: the device buffer is gone"
+    with pytest.raises(tbcore.DeferredValueError, match=lost):
+        writer.flush()
+    writer.add_scalar("later", 5.0, 3)  # raised once: the writer goes on
+    writer.close()
+    acc = tensorboard_accumulator(logdir)
+    tags = ("before", "device", "after", "later")
+    assert {tag: [(e.step, e.tensor_proto.float_val[0]) for e in acc.Tensors(tag)] for tag in tags} == {
+        "before": [(0, 1.0)],
+        "device": [(0, 2.0)],
+        "after": [(1, 4.0)],
+        "later": [(3, 5.0)],
+    }
+    assert acc.Tensors("h")[0].step == 1
+    assert [e.tensor_proto.float_val[0] for e in tensorboard_accumulator(logdir / "group_a").Tensors("group")] == [3.0]

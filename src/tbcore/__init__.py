@@ -14,7 +14,7 @@ from tbcore import summary
 from tbcore.adapters import ArrayAdapter, as_float, as_numpy, lazy_issubclass
 from tbcore.compat import SummaryWriter
 from tbcore.encoded import Asset, Encoded, GraphBuilder
-from tbcore.errors import PluginError, SummaryTypeConflict, UnknownSummaryType, invalid
+from tbcore.errors import DeferredValueError, PluginError, SummaryTypeConflict, UnknownSummaryType, invalid
 from tbcore.hookspecs import PROJECT_NAME, hookimpl, hookspec
 from tbcore.plugins import TbcorePluginWarning
 from tbcore.registry import SummaryType
@@ -38,6 +38,7 @@ __all__ = [
     "SMALL_FLOATS",
     "ArrayAdapter",
     "Asset",
+    "DeferredValueError",
     "Encoded",
     "FileWriter",
     "GraphBuilder",

@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "DeferredValueError",
     "PluginError",
     "SummaryTypeConflict",
     "UnknownSummaryType",
     "describe",
     "invalid",
 ]
+
+
+class DeferredValueError(RuntimeError):
+    """A device value queued by ``add_scalar`` could not be read in the writer thread; only it was lost.
+
+    Raised once, at the next call on the writer (or its ``flush``/``close``); the writer goes on.
+    """
 
 
 class PluginError(RuntimeError):

@@ -23,6 +23,7 @@ from collections import deque
 from typing import Any
 
 from tbcore import events, record
+from tbcore.errors import DeferredValueError
 
 __all__ = ["EventFile", "Pipeline", "event_file_name"]
 
@@ -232,9 +233,16 @@ class Pipeline:
             raise TimeoutError(f"tbcore writer thread did not finish writing within {timeout} s")
 
     def check(self) -> None:
-        """Raise the I/O error the writer thread met, if any (it stays set until :meth:`reset_error`)."""
-        if self.error is not None:
-            raise self.error.with_traceback(None)  # raised again at each call: keep its traceback from growing
+        """Raise the error the writer thread met, if any.
+
+        An I/O error stays set until :meth:`reset_error` (the file cannot be written); a
+        :class:`DeferredValueError` (one value lost) is raised once and cleared.
+        """
+        error = self.error
+        if error is not None:
+            if isinstance(error, DeferredValueError):
+                self.error = None
+            raise error.with_traceback(None)  # raised again at each call: keep its traceback from growing
 
     def reset_error(self) -> Exception | None:
         """Clear and return the stored I/O error."""
@@ -310,23 +318,27 @@ class Pipeline:
                     item.done.set()
                 continue
             size = len(item)
-            if size == 4:  # several scalars: ([(file, value), ...], tag, step, wall_time)
-                pairs, tag, step, wall_time = item
-                for file, value in pairs:
-                    chunks = batches.get(file)
-                    if chunks is None:
-                        chunks = batches[file] = []
-                    _frame_scalar(chunks, file, tag, value, step, wall_time)
-                continue
-            file = item[0]
-            chunks = batches.get(file)
-            if chunks is None:
-                chunks = batches[file] = []
-            if size == 5:  # one scalar: (file, tag, value, step, wall_time)
-                _frame_scalar(chunks, file, item[1], item[2], item[3], item[4])
-            else:  # a serialized event: (file, data, size)
-                record.frame_into(chunks, item[1])
-                freed += item[2]
+            try:
+                if size == 4:  # several scalars: ([(file, value), ...], tag, step, wall_time)
+                    pairs, tag, step, wall_time = item
+                    for file, value in pairs:
+                        chunks = batches.get(file)
+                        if chunks is None:
+                            chunks = batches[file] = []
+                        _frame_scalar(chunks, file, tag, value, step, wall_time)
+                    continue
+                file = item[0]
+                chunks = batches.get(file)
+                if chunks is None:
+                    chunks = batches[file] = []
+                if size == 5:  # one scalar: (file, tag, value, step, wall_time)
+                    _frame_scalar(chunks, file, item[1], item[2], item[3], item[4])
+                else:  # a serialized event: (file, data, size)
+                    record.frame_into(chunks, item[1])
+                    freed += item[2]
+            except DeferredValueError as exc:  # only this event is lost; it is reported at the next call
+                if self.error is None:
+                    self.error = exc
         self._write_batches(batches)
         if freed:
             with self._room:
@@ -351,10 +363,16 @@ def _frame_scalar(chunks: list[bytes], file: EventFile, tag: str, value: Any, st
     if prefix is None:
         prefix = file.tag_prefixes[tag] = events.scalar_tag_prefix(tag)
     if value.__class__ is not float:
-        value = _resolve_scalar(value)
+        value = _resolve_scalar(value, tag, step)
     record.frame_into(chunks, events.scalar_event(prefix, value, step, wall_time))
 
 
-def _resolve_scalar(value: Any) -> float:
+def _resolve_scalar(value: Any, tag: str, step: int) -> float:
     """Wait for a deferred device copy (queued instead of a float) and return its value, in the writer thread."""
-    return float(value().reshape(-1)[0])
+    try:
+        return float(value().reshape(-1)[0])
+    except Exception as exc:
+        raise DeferredValueError(
+            f"the value of tag {tag!r} at step {step} could not be read from its device, so it was not written: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc

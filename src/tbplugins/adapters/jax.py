@@ -6,6 +6,7 @@ no concrete data: it gets a clear error saying what to do instead.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -39,13 +40,29 @@ def to_numpy(value: Any) -> np.ndarray:
     return np.asarray(sys.modules["jax"].device_get(value))
 
 
-def to_numpy_async(value: Any) -> Callable[[], np.ndarray]:
-    """Start the device-to-host copy of ``value`` and return a function that waits for it."""
+def to_numpy_async(value: Any) -> Callable[[], np.ndarray] | float:
+    """Return a one-element ``value`` without waiting for its device: read now, or a function that reads it later.
+
+    A value already computed on the host CPU is read at once. Any other value is first copied on its
+    device (an asynchronous dispatch) and that copy's transfer to the host is started: the copy is
+    tbcore's own, so a later step that donates ``value`` (``donate_argnums``) cannot delete what the
+    writer thread reads, and the value written is the value at the call.
+    """
     _check_concrete(value)
     if np.issubdtype(np.dtype(value.dtype), np.complexfloating):
         raise TypeError(f"expected a real-valued array, got dtype {value.dtype}")
-    value.copy_to_host_async()
-    return lambda: np.asarray(value)
+    if value.is_ready() and all(device.platform == "cpu" for device in value.sharding.device_set):
+        return float(np.asarray(value).reshape(-1)[0])
+    copy = _device_copy()(value)
+    copy.copy_to_host_async()
+    return lambda: np.asarray(copy)
+
+
+@functools.cache
+def _device_copy() -> Callable[[Any], Any]:
+    """The jitted ``jnp.copy`` (compiled once per dtype and sharding, on first use)."""
+    jax = sys.modules["jax"]
+    return jax.jit(jax.numpy.copy)
 
 
 ADAPTER = tbcore.ArrayAdapter(name="jax", to_numpy=to_numpy, to_numpy_async=to_numpy_async)
