@@ -106,7 +106,7 @@ def decode_block(block: Block, tags: Collection[str] | None = None) -> FastScala
 
     data = block.starts + 12
     end = data + block.lengths
-    ok = (block.lengths >= 23) & (at(data) == 0x09)
+    ok = (block.lengths >= 20) & (at(data) == 0x09)  # 20: no step, an empty tag
     has_step = at(data + 9) == 0x10
     steps, after_step, complete = _varint(u8, data + 10, has_step & ok)
     ok &= complete
