@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from tbcore.proto import event_pb2
 from tbcore.runs import OnCorrupt, TbcoreReadWarning, check_on_corrupt, list_runs, report_corrupt, run_files
 from tbcore.scan import MAX_RECORD_BYTES, CorruptRecordError, iter_blocks, parse_event
-from tbcore.tables import histograms, hparams, images, scalars, table, tensors, text
+from tbcore.tables import audio, histograms, hparams, images, scalars, table, tensors, text
 
 __all__ = [
     "MAX_RECORD_BYTES",
@@ -30,6 +30,7 @@ __all__ = [
     "OnCorrupt",
     "Record",
     "TbcoreReadWarning",
+    "audio",
     "hparams",
     "histograms",
     "images",

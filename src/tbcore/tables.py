@@ -22,7 +22,7 @@ from tbcore.fastscalar import decode_block
 from tbcore.runs import OnCorrupt, check_on_corrupt, list_runs, report_corrupt
 from tbcore.scan import Block, CorruptRecordError, iter_blocks
 
-__all__ = ["COLUMNS", "hparams", "histograms", "images", "scalars", "table", "tensors", "text"]
+__all__ = ["COLUMNS", "audio", "hparams", "histograms", "images", "scalars", "table", "tensors", "text"]
 
 COLUMNS = ("run", "tag", "step", "wall_time", "value")
 
@@ -217,6 +217,11 @@ def histograms(logdir: str | os.PathLike[str], **options: Any) -> Any:
 def images(logdir: str | os.PathLike[str], **options: Any) -> Any:
     """Return images (and videos, shown by the same dashboard) as decoded by the image summary types."""
     return table(logdir, "images", **options)
+
+
+def audio(logdir: str | os.PathLike[str], **options: Any) -> Any:
+    """Return audio clips as dicts: ``samples`` (float32), ``sample_rate``, ``label``, ``encoded``, ``clips``."""
+    return table(logdir, "audio", **options)
 
 
 def text(logdir: str | os.PathLike[str], **options: Any) -> Any:
