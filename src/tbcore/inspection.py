@@ -76,9 +76,10 @@ class _Points:
 
     def summaries(self) -> dict[str, dict[str, TagSummary]]:
         """Return ``{plugin: {tag: TagSummary}}``, plugins and tags sorted."""
-        codes, steps, walls = self.slow
-        parts = [*self.parts, (np.array(codes, np.int64), np.array(steps, np.int64), np.array(walls, np.float64))]
-        by_code = _tag_summaries(*(np.concatenate([part[i] for part in parts]) for i in range(3)), len(self.keys))
+        slow_codes, slow_steps, slow_walls = self.slow
+        slow = (np.array(slow_codes, np.int64), np.array(slow_steps, np.int64), np.array(slow_walls, np.float64))
+        codes, steps, walls = (np.concatenate([part[i] for part in [*self.parts, slow]]) for i in range(3))
+        by_code = _tag_summaries(codes, steps, walls, len(self.keys))
         out: dict[str, dict[str, TagSummary]] = {}
         for (plugin, tag), code in sorted(self.keys.items()):
             out.setdefault(plugin, {})[tag] = by_code[code]

@@ -135,12 +135,13 @@ def read_wav(data: bytes) -> tuple[np.ndarray, int]:
 
 def _clip(encoded: bytes, label: bytes, legacy_rate: float) -> dict[str, Any]:
     """Return one clip decoded: samples (frames,) mono or (frames, channels), or None if not PCM WAV."""
+    samples: np.ndarray | None
     try:
-        samples, rate = read_wav(encoded)
+        decoded, rate = read_wav(encoded)
     except ValueError:
         samples, rate = None, int(legacy_rate)
     else:
-        samples = samples[:, 0] if samples.shape[1] == 1 else samples
+        samples = decoded[:, 0] if decoded.shape[1] == 1 else decoded
     text = label.decode("utf-8", errors="replace")
     return {"samples": samples, "sample_rate": rate, "label": text, "encoded": encoded}
 
