@@ -23,6 +23,7 @@ from tbcore.reader import (
     iter_records,
     iter_run,
     list_runs,
+    run_files,
     scalars,
 )
 from tbcore.record import frame, masked_crc32c
@@ -172,6 +173,17 @@ def test_runs_discovery_matches_tensorboard(logdir):
     assert set(list_runs(logdir)) == expected == {".", "a", "a/b", "c/d/e", "f"}
 
 
+def test_iter_run_lists_only_its_own_directory(logdir, monkeypatch):
+    _write_scalars(logdir, steps=2)
+    _write_scalars(logdir / "sub", steps=3)
+    (logdir / "dir.tfevents.x").mkdir()  # a directory is never an event file, as for list_runs
+    runs = list_runs(logdir)
+    monkeypatch.setattr(os, "walk", None)  # the one-run path never walks the tree
+    assert run_files(logdir) == runs["."] and run_files(logdir / "sub") == runs["sub"]
+    assert len(list(iter_run(logdir))) == 5 and len(list(iter_run(logdir / "sub"))) == 7
+    assert run_files(logdir / "missing") == []
+
+
 def test_iter_logdir_names_runs(logdir):
     _write_scalars(logdir / "r1", steps=2)
     _write_scalars(logdir / "r2", steps=1)
@@ -201,7 +213,37 @@ def test_scalars_fast_path_agrees_with_protobuf(logdir):
     new = table["value"][table["tag"] == "new"]
     assert new.tolist() == [2.5] * 7
     assert np.isnan(table["value"][table["tag"] == "nan"]).all()
-    assert set(scalars(logdir, tags=["z", "new"], as_frame=False)["tag"]) == {"z", "new"}
+    only = scalars(logdir, tags=["z", "new", "y" * 200, "absent"], as_frame=False)
+    chosen = np.isin(table["tag"], ["z", "new", "y" * 200])
+    assert set(only["tag"]) == {"z", "new", "y" * 200}  # fast, new-style and long (protobuf path) tags
+    for column, values in table.items():
+        np.testing.assert_array_equal(only[column], values[chosen])
+
+
+def test_fast_scalars_decode_only_the_wanted_tags(logdir):
+    from tbcore.fastscalar import decode_block
+
+    path = _write_scalars(logdir, steps=4, tags=("a", "b", "c"))
+    (block,) = scan.iter_blocks(path)
+    every = decode_block(block)
+    some = decode_block(block, {"c", "a", "absent"})
+    assert sorted(some.tags) == ["a", "c"] and some.others.tolist() == every.others.tolist() == [0]
+    assert some.values.size == some.wall_times.size == some.steps.size == 8  # b's values are never gathered
+    names = np.array(some.tags)[some.tag_ids]
+    assert names.tolist() == ["a", "c"] * 4
+    kept = np.isin(np.array(every.tags)[every.tag_ids], ["a", "c"])
+    assert some.index.tolist() == every.index[kept].tolist() and some.values.tolist() == every.values[kept].tolist()
+
+
+def test_tags_filter_gives_the_rows_of_the_whole_table(logdir):
+    pd = pytest.importorskip("pandas")
+    _write_scalars(logdir / "r1", steps=3, tags=("a", "b", "c"))
+    _write_scalars(logdir / "r2", steps=2, tags=("c", "d"))
+    whole = scalars(logdir)
+    only = scalars(logdir, tags=["c", "a"])
+    expected = whole[whole.tag.isin(["a", "c"])].reset_index(drop=True)
+    expected["tag"] = expected["tag"].cat.remove_unused_categories()  # the other tags were never read
+    pd.testing.assert_frame_equal(only, expected)
 
 
 def test_scalars_dataframe(logdir):

@@ -165,3 +165,37 @@ def test_float8_value_field_decodes():
     shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=3)])
     proto = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT8_E4M3FN, tensor_shape=shape, float8_val=values.tobytes())
     assert tbcore.tensor_to_numpy(proto).astype(np.float32).tolist() == [1.0, -2.0, 0.5]
+
+
+def test_tags_filter_never_decodes_other_tags(logdir, fresh_plugins):
+    decoded = []
+
+    def decode(value):
+        decoded.append(value.tag)
+        if value.tag == "poison":
+            raise ValueError("this value must never be decoded")
+        return tbcore.tensor_to_numpy(value.tensor)
+
+    class Counted:
+        @staticmethod
+        @tbcore.hookimpl
+        def tbcore_summary_types():
+            encode = lambda tag, value: tbcore.tensor_summary(tag, value, plugin_name="counted")  # noqa: E731
+            return [tbcore.SummaryType(name="counted", plugin_name="counted", encode=encode, decode=decode)]
+
+    fresh_plugins.register(Counted(), "counted-decoder")
+    with SummaryWriter(logdir) as writer:
+        for step in range(3):
+            for tag in ("keep", "other", "poison"):
+                writer.add("counted", tag, np.full(2, step, np.float32), step)
+    both = table(logdir, "counted", tags=["keep", "other"], as_frame=False)
+    assert decoded == ["keep", "other"] * 3
+    decoded.clear()
+    only = table(logdir, "counted", tags=["keep"], as_frame=False)
+    assert decoded == ["keep"] * 3
+    chosen = both["tag"] == "keep"
+    for column in ("run", "tag", "step", "wall_time"):
+        np.testing.assert_array_equal(only[column], both[column][chosen])
+    assert [v.tolist() for v in only["value"]] == [[0, 0], [1, 1], [2, 2]]
+    with pytest.raises(ValueError, match="never be decoded"):
+        table(logdir, "counted", as_frame=False)

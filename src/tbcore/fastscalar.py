@@ -11,6 +11,7 @@ protobuf path.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +23,13 @@ __all__ = ["FastScalars", "decode_block"]
 
 @dataclass(frozen=True, slots=True)
 class FastScalars:
-    """The scalar records of one block: ``index`` into the block's records and their decoded fields."""
+    """The scalar records of one block: ``index`` into the block's records and their decoded fields.
+
+    ``others`` indexes the records that are not plain scalar events (for the protobuf path).
+    """
 
     index: np.ndarray
+    others: np.ndarray
     tags: list[str]
     tag_ids: np.ndarray
     steps: np.ndarray
@@ -80,8 +85,19 @@ def _tag_ids(u8: np.ndarray, first: np.ndarray, length: np.ndarray) -> tuple[lis
     return tags, ids.astype(np.int64)
 
 
-def decode_block(block: Block) -> FastScalars:
-    """Decode every record of ``block`` that is a plain legacy scalar event."""
+def _only(tags: list[str], tag_ids: np.ndarray, wanted: Collection[str]) -> tuple[list[str], np.ndarray]:
+    """Return the ``wanted`` ones of ``tags`` and the records' ids into them (-1 for the other tags)."""
+    kept = [i for i, tag in enumerate(tags) if tag in wanted]
+    renumber = np.full(len(tags), -1, np.int64)
+    renumber[kept] = np.arange(len(kept))
+    return [tags[i] for i in kept], renumber[tag_ids]
+
+
+def decode_block(block: Block, tags: Collection[str] | None = None) -> FastScalars:
+    """Decode every record of ``block`` that is a plain legacy scalar event.
+
+    :param tags: decode only the values of these tags (the others are recognised, not decoded).
+    """
     u8 = np.frombuffer(block.buf, np.uint8)
     last = u8.size - 1
 
@@ -90,7 +106,7 @@ def decode_block(block: Block) -> FastScalars:
 
     data = block.starts + 12
     end = data + block.lengths
-    ok = (block.lengths >= 23) & (at(data) == 0x09)
+    ok = (block.lengths >= 20) & (at(data) == 0x09)  # 20: no step, an empty tag
     has_step = at(data + 9) == 0x10
     steps, after_step, complete = _varint(u8, data + 10, has_step & ok)
     ok &= complete
@@ -100,11 +116,17 @@ def decode_block(block: Block) -> FastScalars:
     ok &= (at(pos + 1) == tag_length + 9) & (at(pos + 3) == tag_length + 7)
     ok &= (at(pos + 6 + tag_length) == 0x15) & (pos + 11 + tag_length == end)
     index = np.flatnonzero(ok)
+    others = np.flatnonzero(~ok)
     pos, tag_length = pos[index], tag_length[index]
-    tags, tag_ids = _tag_ids(u8, pos + 6, tag_length)
+    names, tag_ids = _tag_ids(u8, pos + 6, tag_length)
+    if tags is not None:
+        names, tag_ids = _only(names, tag_ids, tags)
+        chosen = tag_ids >= 0
+        index, pos, tag_length, tag_ids = index[chosen], pos[chosen], tag_length[chosen], tag_ids[chosen]
     return FastScalars(
         index=index,
-        tags=tags,
+        others=others,
+        tags=names,
         tag_ids=tag_ids,
         steps=steps[index],
         wall_times=gather(u8, data[index] + 1, 8, "<f8"),

@@ -16,7 +16,6 @@ import numpy as np
 
 from tbcore.decode import TagPlugins
 from tbcore.fastscalar import decode_block
-from tbcore.proto import event_pb2
 from tbcore.runs import list_runs
 from tbcore.scan import Block, CorruptRecordError, iter_blocks
 
@@ -52,51 +51,77 @@ class RunSummary:
 
 
 class _Points:
-    """Steps and wall times per (plugin, tag), gathered as arrays."""
+    """Steps and wall times of every point, with a code per (plugin, tag), summarized in one pass."""
 
     def __init__(self) -> None:
-        self.parts: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray]]] = {}
-        self.slow: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
+        self.keys: dict[tuple[str, str], int] = {}
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.slow: tuple[list[int], list[int], list[float]] = ([], [], [])
 
-    def add_slow(self, key: tuple[str, str], step: int, wall: float) -> None:
-        steps, walls = self.slow.setdefault(key, ([], []))
+    def _code(self, key: tuple[str, str]) -> int:
+        return self.keys.setdefault(key, len(self.keys))
+
+    def add_scalars(self, tags: list[str], tag_ids: np.ndarray, steps: np.ndarray, walls: np.ndarray) -> None:
+        """Add the points of a block's fast scalars (record ``i`` has tag ``tags[tag_ids[i]]``)."""
+        codes = np.array([self._code(("scalars", tag)) for tag in tags], np.int64)
+        if tags:
+            self.parts.append((codes[tag_ids], steps, walls))
+
+    def add(self, key: tuple[str, str], step: int, wall: float) -> None:
+        """Add one point of the ``(plugin, tag)`` ``key``."""
+        codes, steps, walls = self.slow
+        codes.append(self._code(key))
         steps.append(step)
         walls.append(wall)
 
     def summaries(self) -> dict[str, dict[str, TagSummary]]:
-        for key, (step_list, wall_list) in self.slow.items():
-            self.parts.setdefault(key, []).append((np.array(step_list, np.int64), np.array(wall_list, np.float64)))
+        """Return ``{plugin: {tag: TagSummary}}``, plugins and tags sorted."""
+        slow_codes, slow_steps, slow_walls = self.slow
+        slow = (np.array(slow_codes, np.int64), np.array(slow_steps, np.int64), np.array(slow_walls, np.float64))
+        codes, steps, walls = (np.concatenate([part[i] for part in [*self.parts, slow]]) for i in range(3))
+        by_code = _tag_summaries(codes, steps, walls, len(self.keys))
         out: dict[str, dict[str, TagSummary]] = {}
-        for (plugin, tag), parts in sorted(self.parts.items()):
-            steps = np.concatenate([p[0] for p in parts])
-            walls = np.concatenate([p[1] for p in parts])
-            finite = walls[np.isfinite(walls)]
-            out.setdefault(plugin, {})[tag] = TagSummary(
-                count=int(steps.size),
-                first_step=int(steps.min()),
-                last_step=int(steps.max()),
-                first_wall_time=float(finite.min()) if finite.size else None,
-                last_wall_time=float(finite.max()) if finite.size else None,
-                duplicate_steps=int(steps.size - np.unique(steps).size),
-                nan_wall_times=int(np.isnan(walls).sum()),
-            )
+        for (plugin, tag), code in sorted(self.keys.items()):
+            out.setdefault(plugin, {})[tag] = by_code[code]
         return out
+
+
+def _tag_summaries(codes: np.ndarray, steps: np.ndarray, walls: np.ndarray, size: int) -> list[TagSummary]:
+    """Return the :class:`TagSummary` of each code ``0..size-1`` (each has a point) in one pass over the points."""
+    if not size:
+        return []
+    order = np.lexsort((steps, codes))  # by code, then step: each code's points are one sorted slice
+    codes, steps, walls = codes[order], steps[order], walls[order]
+    counts = np.bincount(codes, minlength=size)
+    starts = np.cumsum(counts) - counts
+    repeated = np.zeros(codes.size, bool)
+    repeated[1:] = (codes[1:] == codes[:-1]) & (steps[1:] == steps[:-1])
+    finite = np.isfinite(walls)
+    low = np.minimum.reduceat(np.where(finite, walls, np.inf), starts).tolist()
+    high = np.maximum.reduceat(np.where(finite, walls, -np.inf), starts).tolist()
+    columns = (
+        counts.tolist(),
+        steps[starts].tolist(),
+        steps[starts + counts - 1].tolist(),
+        [wall if math.isfinite(wall) else None for wall in low],
+        [wall if math.isfinite(wall) else None for wall in high],
+        np.bincount(codes, weights=repeated, minlength=size).astype(np.int64).tolist(),
+        np.bincount(codes, weights=np.isnan(walls), minlength=size).astype(np.int64).tolist(),
+    )
+    return [TagSummary(*row) for row in zip(*columns, strict=True)]
 
 
 def _slow_events(block: Block, indices: np.ndarray, points: _Points, plugins_of: TagPlugins) -> None:
     for index in indices.tolist():
-        try:
-            event = event_pb2.Event.FromString(block.data(index))
-        except Exception as exc:  # noqa: BLE001 - protobuf raises its own DecodeError type
-            raise CorruptRecordError(block.path, block.offset(index), f"not an Event proto ({exc})") from None
+        event = block.event(index)
         what = event.WhichOneof("what")
         if what == "summary":
             for value in event.summary.value:
-                points.add_slow((plugins_of.plugin_of(value) or "(none)", value.tag), event.step, event.wall_time)
+                points.add((plugins_of.plugin_of(value) or "(none)", value.tag), event.step, event.wall_time)
         elif what in _EVENT_TAGS:
-            points.add_slow(_EVENT_TAGS[what], event.step, event.wall_time)
+            points.add(_EVENT_TAGS[what], event.step, event.wall_time)
         elif what == "tagged_run_metadata":
-            points.add_slow(("graph_tagged_run_metadata", event.tagged_run_metadata.tag), event.step, event.wall_time)
+            points.add(("graph_tagged_run_metadata", event.tagged_run_metadata.tag), event.step, event.wall_time)
 
 
 def _inspect_file(path: str, summary: RunSummary, points: _Points, check_crc: bool) -> None:
@@ -105,12 +130,8 @@ def _inspect_file(path: str, summary: RunSummary, points: _Points, check_crc: bo
         for block in iter_blocks(path, check_crc=check_crc):
             summary.events += int(block.starts.size)
             fast = decode_block(block)
-            for tag_id, tag in enumerate(fast.tags):
-                chosen = fast.tag_ids == tag_id
-                points.parts.setdefault(("scalars", tag), []).append((fast.steps[chosen], fast.wall_times[chosen]))
-            rest = np.ones(block.starts.size, bool)
-            rest[fast.index] = False
-            _slow_events(block, np.flatnonzero(rest), points, plugins_of)
+            points.add_scalars(fast.tags, fast.tag_ids, fast.steps, fast.wall_times)
+            _slow_events(block, fast.others, points, plugins_of)
     except CorruptRecordError as error:
         summary.warnings.append(f"{error}; the rest of this file is unreadable (TensorBoard stops there too)")
 

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from tbcore.proto import event_pb2
-from tbcore.runs import OnCorrupt, TbcoreReadWarning, check_on_corrupt, list_runs, report_corrupt
-from tbcore.scan import MAX_RECORD_BYTES, CorruptRecordError, iter_blocks
-from tbcore.tables import histograms, hparams, images, scalars, table, tensors, text
+from tbcore.runs import OnCorrupt, TbcoreReadWarning, check_on_corrupt, list_runs, report_corrupt, run_files
+from tbcore.scan import MAX_RECORD_BYTES, CorruptRecordError, iter_blocks, parse_event
+from tbcore.tables import audio, histograms, hparams, images, scalars, table, tensors, text
 
 __all__ = [
     "MAX_RECORD_BYTES",
@@ -30,6 +30,7 @@ __all__ = [
     "OnCorrupt",
     "Record",
     "TbcoreReadWarning",
+    "audio",
     "hparams",
     "histograms",
     "images",
@@ -38,6 +39,7 @@ __all__ = [
     "iter_records",
     "iter_run",
     "list_runs",
+    "run_files",
     "scalars",
     "table",
     "tensors",
@@ -65,13 +67,6 @@ def iter_records(path: str | os.PathLike[str], *, check_crc: bool = True, start:
             yield Record(block.offset(index), block.data(index))
 
 
-def _parse(path: str, record: Record) -> event_pb2.Event:
-    try:
-        return event_pb2.Event.FromString(record.data)
-    except Exception as exc:  # noqa: BLE001 - protobuf raises its own DecodeError type
-        raise CorruptRecordError(path, record.offset, f"not an Event proto ({exc})") from None
-
-
 def iter_events(path: str | os.PathLike[str], *, check_crc: bool = True) -> Iterator[event_pb2.Event]:
     """Yield the ``Event`` protos of one event file.
 
@@ -79,7 +74,7 @@ def iter_events(path: str | os.PathLike[str], *, check_crc: bool = True) -> Iter
     """
     path = os.fspath(path)
     for record in iter_records(path, check_crc=check_crc):
-        yield _parse(path, record)
+        yield parse_event(path, record.offset, record.data)
 
 
 def _events_of_files(paths: Iterable[str], check_crc: bool, on_corrupt: OnCorrupt) -> Iterator[event_pb2.Event]:
@@ -95,10 +90,12 @@ def iter_run(
 ) -> Iterator[event_pb2.Event]:
     """Yield the events of one run directory: its event files in name order, as TensorBoard reads them.
 
+    Only ``run_dir`` itself is listed (:func:`tbcore.runs.run_files`); its subdirectories are other runs.
+
     :param on_corrupt: ``"raise"``, ``"warn"`` (skip the rest of that file) or a function of the error.
     """
     check_on_corrupt(on_corrupt)
-    yield from _events_of_files(list_runs(run_dir).get(".", []), check_crc, on_corrupt)
+    yield from _events_of_files(run_files(run_dir), check_crc, on_corrupt)
 
 
 def iter_logdir(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 from tbcore.scan import CorruptRecordError
 
-__all__ = ["OnCorrupt", "TbcoreReadWarning", "check_on_corrupt", "list_runs", "report_corrupt"]
+__all__ = ["OnCorrupt", "TbcoreReadWarning", "check_on_corrupt", "list_runs", "report_corrupt", "run_files"]
 
 #: ``"raise"`` (stop), ``"warn"`` (a :class:`TbcoreReadWarning`, then the next file) or a
 #: function called with the :class:`CorruptRecordError` before reading goes on with the next file.
@@ -18,6 +18,27 @@ OnCorrupt = Literal["raise", "warn"] | Callable[[CorruptRecordError], object]
 
 class TbcoreReadWarning(UserWarning):
     """A corrupt record ended the reading of one event file; the other files were read."""
+
+
+def _event_files(directory: str, names: Iterable[str]) -> list[str]:
+    """Return the paths of the event files among the file ``names`` of ``directory``, in name order."""
+    found = sorted(name for name in names if "tfevents" in name and not name.endswith(".profile-empty"))
+    return [os.path.join(directory, name) for name in found]
+
+
+def run_files(run_dir: str | os.PathLike[str]) -> list[str]:
+    """Return the event files of the one run ``run_dir`` in name order, listing only that directory.
+
+    The files are those :func:`list_runs` gives the run (subdirectories are runs of their own);
+    like it, a directory that cannot be listed holds no files.
+    """
+    directory = os.fspath(run_dir)
+    try:
+        with os.scandir(directory) as entries:
+            names = [entry.name for entry in entries if not entry.is_dir()]
+    except OSError:
+        return []
+    return _event_files(directory, names)
 
 
 def list_runs(logdir: str | os.PathLike[str]) -> dict[str, list[str]]:
@@ -30,11 +51,11 @@ def list_runs(logdir: str | os.PathLike[str]) -> dict[str, list[str]]:
     root = os.fspath(logdir)
     runs: dict[str, list[str]] = {}
     for directory, _dirs, files in os.walk(root, followlinks=True):
-        found = sorted(f for f in files if "tfevents" in f and not f.endswith(".profile-empty"))
+        found = _event_files(directory, files)
         if found:
             rel = os.path.relpath(directory, root)
             name = "." if rel == "." else rel.replace(os.sep, "/")
-            runs[name] = [os.path.join(directory, f) for f in found]
+            runs[name] = found
     return dict(sorted(runs.items()))
 
 

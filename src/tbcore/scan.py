@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 from google_crc32c import value as _crc32c
 
+from tbcore.proto import event_pb2
 from tbcore.record import FOOTER_SIZE, HEADER_SIZE, MASK_DELTA, masked_crc32c
 
-__all__ = ["BLOCK_BYTES", "MAX_RECORD_BYTES", "Block", "CorruptRecordError", "iter_blocks"]
+__all__ = ["BLOCK_BYTES", "MAX_RECORD_BYTES", "Block", "CorruptRecordError", "iter_blocks", "parse_event"]
 
 BLOCK_BYTES = 8 << 20  #: bytes read from the file at a time (more when one record is larger)
 MAX_RECORD_BYTES = 2**31  #: larger declared lengths are reported as corrupt, never allocated
@@ -38,6 +39,17 @@ class CorruptRecordError(ValueError):
         self.path = path
         self.offset = offset
         self.reason = reason
+
+
+def parse_event(path: str, offset: int, data: bytes) -> event_pb2.Event:
+    """Return the ``Event`` serialized in ``data``, the record at ``offset`` of ``path``.
+
+    :raises CorruptRecordError: ``data`` is not an Event proto (naming the file and offset).
+    """
+    try:
+        return event_pb2.Event.FromString(data)
+    except Exception as exc:  # noqa: BLE001 - protobuf raises its own DecodeError type
+        raise CorruptRecordError(path, offset, f"not an Event proto ({exc})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +77,10 @@ class Block:
     def offset(self, index: int) -> int:
         """Return the file offset of record ``index``."""
         return self.base + int(self.starts[index])
+
+    def event(self, index: int) -> event_pb2.Event:
+        """Return record ``index`` parsed (:func:`parse_event`)."""
+        return parse_event(self.path, self.offset(index), self.data(index))
 
 
 def _masked(crc: np.ndarray) -> np.ndarray:

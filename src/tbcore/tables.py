@@ -19,11 +19,10 @@ import numpy as np
 
 from tbcore.decode import TagPlugins, decode_value, decoders
 from tbcore.fastscalar import decode_block
-from tbcore.proto import event_pb2
 from tbcore.runs import OnCorrupt, check_on_corrupt, list_runs, report_corrupt
 from tbcore.scan import Block, CorruptRecordError, iter_blocks
 
-__all__ = ["COLUMNS", "hparams", "histograms", "images", "scalars", "table", "tensors", "text"]
+__all__ = ["COLUMNS", "audio", "hparams", "histograms", "images", "scalars", "table", "tensors", "text"]
 
 COLUMNS = ("run", "tag", "step", "wall_time", "value")
 
@@ -43,16 +42,12 @@ class _Columns:
         if len(tag_codes):
             self.parts.append((run, tag_codes, steps, walls, values))
 
-    def build(self, tags: Iterable[str] | None, as_frame: bool | None, values_dtype: Any) -> Any:
+    def build(self, as_frame: bool | None, values_dtype: Any) -> Any:
         run = np.concatenate([np.full(len(p[1]), p[0], np.int64) for p in self.parts] or [np.zeros(0, np.int64)])
         columns = [np.concatenate([p[i] for p in self.parts]) if self.parts else np.zeros(0) for i in (1, 2, 3)]
         tag, step, wall = columns[0].astype(np.int64), columns[1].astype(np.int64), columns[2].astype(np.float64)
         value = _concat_values([p[4] for p in self.parts], values_dtype)
         tag_names = list(self.tag_codes)
-        if tags is not None:
-            wanted = np.array([self.tag_codes[t] for t in set(tags) if t in self.tag_codes], dtype=np.int64)
-            keep = np.isin(tag, wanted)
-            run, tag, step, wall, value = run[keep], tag[keep], step[keep], wall[keep], value[keep]
         if as_frame is None:
             as_frame = importlib.util.find_spec("pandas") is not None
         if not as_frame:
@@ -101,24 +96,25 @@ def _blocks(path: str, check_crc: bool, on_corrupt: OnCorrupt) -> Iterator[Block
         report_corrupt(error, on_corrupt)
 
 
-def _parse(block: Block, index: int) -> event_pb2.Event:
-    try:
-        return event_pb2.Event.FromString(block.data(index))
-    except Exception as exc:  # noqa: BLE001 - protobuf raises its own DecodeError type
-        raise CorruptRecordError(block.path, block.offset(index), f"not an Event proto ({exc})") from None
-
-
 def _slow_rows(
-    block: Block, indices: np.ndarray, plugins_of: TagPlugins, plugin: str, decode: Callable[[Any, str], Any]
+    block: Block,
+    indices: np.ndarray,
+    plugins_of: TagPlugins,
+    plugin: str,
+    wanted: frozenset[str] | None,
+    decode: Callable[[Any, str], Any],
 ) -> list[tuple[int, str, int, float, Any]]:
-    """Decode the values of ``plugin`` in the records ``indices`` of ``block`` through protobuf."""
+    """Decode the values of ``plugin`` in the records ``indices`` of ``block`` through protobuf.
+
+    :param wanted: only values of these tags are looked at (the others are never decoded).
+    """
     rows = []
     for index in indices.tolist():
-        event = _parse(block, index)
+        event = block.event(index)
         if event.WhichOneof("what") != "summary":
             continue
         for value in event.summary.value:
-            if plugins_of.plugin_of(value) == plugin:
+            if (wanted is None or value.tag in wanted) and plugins_of.plugin_of(value) == plugin:
                 rows.append((index, value.tag, event.step, event.wall_time, decode(value, plugin)))
     return rows
 
@@ -127,13 +123,14 @@ def _collect(
     logdir: str | os.PathLike[str],
     plugin: str,
     runs: Iterable[str] | None,
+    tags: Iterable[str] | None,
     check_crc: bool,
     on_corrupt: OnCorrupt,
-    values_dtype: Any,
 ) -> _Columns:
     check_on_corrupt(on_corrupt)
     columns = _Columns()
     found = decoders()
+    wanted = None if tags is None else frozenset(tags)
 
     def decode(value: Any, name: str) -> Any:
         return decode_value(value, name, found)
@@ -142,15 +139,13 @@ def _collect(
         plugins_of = TagPlugins()
         try:
             for block in _blocks(path, check_crc, on_corrupt):
-                fast = decode_block(block)
-                rest = np.ones(block.starts.size, bool)
-                rest[fast.index] = False
-                rows = _slow_rows(block, np.flatnonzero(rest), plugins_of, plugin, decode)
+                fast = decode_block(block, wanted)
+                rows = _slow_rows(block, fast.others, plugins_of, plugin, wanted, decode)
                 if plugin == "scalars":
                     _add_scalars(columns, run, fast, rows)
                 elif rows:
-                    tags, steps, walls, values = zip(*(row[1:] for row in rows), strict=True)
-                    columns.add(run, columns.codes(list(tags)), np.array(steps), np.array(walls), list(values))
+                    row_tags, steps, walls, values = zip(*(row[1:] for row in rows), strict=True)
+                    columns.add(run, columns.codes(list(row_tags)), np.array(steps), np.array(walls), list(values))
         except CorruptRecordError as error:  # a record that is not an Event
             report_corrupt(error, on_corrupt)
     return columns
@@ -188,7 +183,7 @@ def table(
     sorted by name). The ``value`` column holds what the plugin's summary type decodes to
     (numpy arrays, bytes, str or dicts); for ``"scalars"`` it is float64.
 
-    :param runs: only these runs; :param tags: only these tags.
+    :param runs: only these runs; :param tags: only these tags (other tags' values are never decoded).
     :param check_crc: check record CRCs (off is about twice as fast and trusts the files).
     :param on_corrupt: ``"raise"``, ``"warn"`` (skip the rest of that file) or a function of the error.
     :param as_frame: True for a pandas DataFrame, False for ``{column: numpy array}``; None picks
@@ -196,8 +191,8 @@ def table(
     :raises FileNotFoundError: ``logdir`` is not a directory.
     """
     dtype = np.float64 if plugin == "scalars" else object
-    columns = _collect(logdir, plugin, runs, check_crc, on_corrupt, dtype)
-    return columns.build(tags, as_frame, dtype)
+    columns = _collect(logdir, plugin, runs, tags, check_crc, on_corrupt)
+    return columns.build(as_frame, dtype)
 
 
 def scalars(logdir: str | os.PathLike[str], **options: Any) -> Any:
@@ -222,6 +217,11 @@ def histograms(logdir: str | os.PathLike[str], **options: Any) -> Any:
 def images(logdir: str | os.PathLike[str], **options: Any) -> Any:
     """Return images (and videos, shown by the same dashboard) as decoded by the image summary types."""
     return table(logdir, "images", **options)
+
+
+def audio(logdir: str | os.PathLike[str], **options: Any) -> Any:
+    """Return audio clips as dicts: ``samples`` (float32), ``sample_rate``, ``label``, ``encoded``, ``clips``."""
+    return table(logdir, "audio", **options)
 
 
 def text(logdir: str | os.PathLike[str], **options: Any) -> Any:

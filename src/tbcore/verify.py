@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from tbcore.proto import event_pb2
 from tbcore.reader import CorruptRecordError, iter_records
 from tbcore.record import FOOTER_SIZE, HEADER_SIZE
+from tbcore.scan import parse_event
 
 __all__ = ["FileReport", "verify_file"]
 
@@ -46,10 +46,7 @@ def verify_file(path: str | os.PathLike[str]) -> FileReport:
     records, end = 0, 0
     try:
         for record in iter_records(path):
-            try:
-                event_pb2.Event.FromString(record.data)
-            except Exception:  # noqa: BLE001 - protobuf raises its own DecodeError type
-                return FileReport(path, records, record.offset, "not an Event proto")
+            parse_event(path, record.offset, record.data)
             records += 1
             end = record.offset + HEADER_SIZE + len(record.data) + FOOTER_SIZE
     except CorruptRecordError as exc:

@@ -20,6 +20,10 @@ The clip is written as a ``[1, 2]`` string tensor ``[wav, label]`` with the audi
 ``encoding=WAV`` and no data class: both TensorBoard loaders then serve it as
 ``audio/wav``. (The legacy ``Summary.Audio`` that torch writes is served by the default
 Rust loader as ``application/octet-stream``.) The WAV is written with the stdlib ``wave``.
+
+Reading back (:func:`decode`, used by ``tbcore.reader.audio``): both forms, ours and the
+legacy one, become float32 samples in [-1, 1] (PCM divided by its largest positive value,
+32767 for 16 bits: the inverse of the float scaling above), the sample rate and the label.
 """
 
 from __future__ import annotations
@@ -105,6 +109,62 @@ def wav_bytes(samples: np.ndarray, width: int, sample_rate: int) -> bytes:
     return output.getvalue()
 
 
+def read_wav(data: bytes) -> tuple[np.ndarray, int]:
+    """Return the samples of a PCM WAV file as float32 (frames, channels) in [-1, 1] and its sample rate.
+
+    :raises ValueError: ``data`` is not a PCM WAV file of 8, 16, 24 or 32 bits.
+    """
+    try:
+        with wave.open(io.BytesIO(data), "rb") as file:
+            width, channels, rate = file.getsampwidth(), file.getnchannels(), file.getframerate()
+            raw = file.readframes(file.getnframes())
+    except (wave.Error, EOFError) as exc:
+        raise ValueError(f"audio: expected a PCM WAV file, got {len(data)} bytes that are not one ({exc})") from None
+    raw = raw[: len(raw) - len(raw) % (width * channels)]  # whole frames only (a cut file)
+    if width == 1:  # unsigned, centred on 128
+        ints = np.frombuffer(raw, np.uint8).astype(np.int32) - 128
+    elif width == 3:  # 24 bits: each sample into the top three bytes of an int32, then shifted back
+        wide = np.zeros((len(raw) // 3, 4), np.uint8)
+        wide[:, 1:] = np.frombuffer(raw, np.uint8).reshape(-1, 3)
+        ints = wide.view("<i4").reshape(-1) >> 8
+    else:
+        ints = np.frombuffer(raw, f"<i{width}")
+    samples = (ints / float(2 ** (8 * width - 1) - 1)).astype(np.float32)
+    return samples.reshape(-1, channels), rate
+
+
+def _clip(encoded: bytes, label: bytes, legacy_rate: float) -> dict[str, Any]:
+    """Return one clip decoded: samples (frames,) mono or (frames, channels), or None if not PCM WAV."""
+    samples: np.ndarray | None
+    try:
+        decoded, rate = read_wav(encoded)
+    except ValueError:
+        samples, rate = None, int(legacy_rate)
+    else:
+        samples = decoded[:, 0] if decoded.shape[1] == 1 else decoded
+    text = label.decode("utf-8", errors="replace")
+    return {"samples": samples, "sample_rate": rate, "label": text, "encoded": encoded}
+
+
+def decode(value: summary_pb2.Summary.Value) -> dict[str, Any]:
+    """Return an audio value as ``{samples, sample_rate, label, encoded, clips}``.
+
+    ``samples`` is float32 in [-1, 1]: ``(frames,)`` for one channel, ``(frames, channels)`` for
+    more, or None when the clip is not a PCM WAV (``encoded`` then still holds its bytes). The
+    tensor form may hold several clips (``[k, 2]`` rows of WAV and label): the fields are those of
+    the first, ``clips`` lists every clip as such a dict. Legacy ``Summary.Audio`` has no label.
+    """
+    if value.WhichOneof("value") == "audio":
+        audio = value.audio
+        clips = [_clip(bytes(audio.encoded_audio_string), b"", audio.sample_rate)]
+    else:
+        array = tbcore.tensor_to_numpy(value.tensor)  # [k, 2] rows of (WAV, label), or [k] WAVs
+        rows = array.reshape(-1, array.shape[1] if array.ndim == 2 else 1)
+        clips = [_clip(bytes(row[0]), bytes(row[1]) if row.size > 1 else b"", 0) for row in rows]
+    first = clips[0] if clips else _clip(b"", b"", 0)
+    return {**first, "clips": clips}
+
+
 def _sample_rate(sample_rate: Any) -> int:
     rate = tbcore.check_positive(sample_rate, "sample_rate")
     if not 1 <= round(rate) < 2**32:
@@ -152,5 +212,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             description="a WAV clip per step, mono or multi-channel (add_audio)",
             adapt_value=False,
             value_name="snd_tensor",
+            decode=decode,
         )
     ]
