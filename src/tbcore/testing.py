@@ -24,15 +24,14 @@ import urllib.request
 from typing import Any
 
 from tbcore.proto import event_pb2
-from tbcore.reader import iter_events, list_runs
+from tbcore.reader import iter_events, run_files
 
 __all__ = ["TensorBoardServer", "free_port", "read_events", "tensorboard_accumulator", "tensorboard_provider"]
 
 
 def read_events(logdir: str | os.PathLike[str], run: str = ".") -> list[event_pb2.Event]:
     """Return every event of ``run`` under ``logdir`` (files in name order), read with tbcore's reader."""
-    files = list_runs(logdir).get(run, [])
-    return [event for path in files for event in iter_events(path)]
+    return [event for path in run_files(os.path.join(logdir, run)) for event in iter_events(path)]
 
 
 def tensorboard_accumulator(run_dir: str | os.PathLike[str]) -> Any:
