@@ -17,24 +17,14 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from tbcore.graph import GraphNode, NameScope, attr_string
+from tbcore.graph import GraphNode, NameScope, attr_string, output_info
 from tbplugins.adapters.torch_graph import ModuleScopes
 
 
 def tensor_info(value: Any) -> tuple[list[list[int] | None], str | None]:
     """Return the shapes of a (fake) tensor or a tuple of them, and the first one's dtype name."""
     values = value if isinstance(value, (tuple, list)) else [value]
-    shapes: list[list[int] | None] = []
-    dtype = None
-    for item in values:
-        shape = getattr(item, "shape", None)
-        if shape is None:
-            shapes.append(None)
-            continue
-        shapes.append([int(d) if isinstance(d, int) or str(d).isdigit() else -1 for d in shape])
-        if dtype is None:
-            dtype = str(item.dtype).removeprefix("torch.")
-    return shapes, dtype
+    return output_info((item.shape, item.dtype) if hasattr(item, "shape") else None for item in values)
 
 
 def _op_name(target: Any) -> str:

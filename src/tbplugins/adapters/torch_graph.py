@@ -18,15 +18,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import tbcore
-from tbcore.errors import describe
+from tbcore.graph import describe_inputs, first_line, graph_encoded, split_inputs
 
 RUN_METADATA_DEVICE = "/device:CPU:0"  #: the device torch names in its ``step1`` run metadata
-
-
-def describe_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    """Return a short description of the example inputs (types and shapes) for error messages."""
-    parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
-    return "(" + ", ".join(parts) + ")"
 
 
 class ModuleScopes:
@@ -50,12 +44,6 @@ class ModuleScopes:
         scope = f"{self.scope(parent)}/{cls}[{attr}]"
         self._cache[path] = scope
         return scope
-
-
-def first_line(error: BaseException) -> str:
-    """Return the type and the first non-empty line of ``error``'s message."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
 
 @contextlib.contextmanager
@@ -89,7 +77,6 @@ def build(model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_
     :raises ValueError: the model does not run on these inputs (torch's error, the model and
         the inputs' shapes in the message), or neither path could build its graph (both errors).
     """
-    from tbcore.graph import graph_encoded, split_inputs
     from tbplugins.adapters import torch_export_graph, torch_jit_graph
 
     args, kwargs = split_inputs(example_inputs)
