@@ -6,7 +6,9 @@ puts into ``Event.graph_def`` (and, optionally, the ``step1`` run metadata that
 torch.utils.tensorboard writes beside its graphs).
 
 Names use ``/`` to build the collapsible groups of the graph dashboard; an input
-``"node:k"`` refers to output ``k`` of ``node``.
+``"node:k"`` refers to output ``k`` of ``node``. The small helpers the built-in builders
+share (:func:`output_info`, :func:`attr_text`, :func:`describe_inputs`, :func:`first_line`
+...) are here for third-party builders too.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def _is_literal(var: Any) -> bool:
 
 def _info(variables: Sequence[Any]) -> tuple[list[list[int] | None], str | None]:
     """Return the shapes and first dtype name of jaxpr variables (from their abstract values)."""
-    avals = [getattr(var, "aval", None) for var in variables]
+    avals: list[Any] = [getattr(var, "aval", None) for var in variables]
     return output_info((aval.shape, aval.dtype) if hasattr(aval, "shape") else None for aval in avals)
 
 
@@ -130,7 +130,7 @@ class _Walker:
             for key, jaxpr, consts, outer in subs:
                 inner_scope = group if len(subs) == 1 else f"{group}/{key}"
                 pairs = zip(jaxpr.invars, outer, strict=True)
-                inner_env = {var: operands[id(o)] for var, o in pairs if o is not None and operands[id(o)]}
+                inner_env = {var: src for var, o in pairs if o is not None and (src := operands[id(o)]) is not None}
                 self.jaxpr(jaxpr, consts, inner_scope, inner_env)
                 inputs += [self.operand(v, inner_scope, inner_env) for v in jaxpr.outvars]
             name = self.unique.unique(group, prim)
