@@ -25,7 +25,8 @@ def assert_nothing_written_and_usable(writer, logdir):
 
 
 MODELS = (
-    "a torch.nn.Module (extra 'torch'), a JAX-traceable function with example arguments (extra 'jax'), "
+    "a torch.nn.Module, torch.jit module or torch.export.ExportedProgram (extra 'torch'), "
+    "a JAX-traceable function with example arguments (extra 'jax'), "
     "or an ONNX ModelProto or the path of an .onnx file (extra 'onnx')"
 )
 

@@ -44,7 +44,8 @@ MAX_ATTR_TEXT = 200  #: the longest repr of one value kept whole in a node's ``a
 
 #: What ``add_graph`` accepts with the built-in builders, for "expected ..., got ..." messages.
 MODELS_EXPECTED = (
-    "a torch.nn.Module (extra 'torch'), a JAX-traceable function with example arguments (extra 'jax'), "
+    "a torch.nn.Module, torch.jit module or torch.export.ExportedProgram (extra 'torch'), "
+    "a JAX-traceable function with example arguments (extra 'jax'), "
     "or an ONNX ModelProto or the path of an .onnx file (extra 'onnx')"
 )
 

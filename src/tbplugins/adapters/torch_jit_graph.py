@@ -13,7 +13,7 @@ import warnings
 from typing import Any
 
 from tbcore.graph import GraphNode, NameScope, attr_text, output_info
-from tbplugins.adapters.torch_graph import ModuleScopes
+from tbplugins.adapters.torch_graph import ModuleScopes, module_class_names, submodule
 
 _CLASS_TYPE = "ClassType"
 _MODULE_PREFIX = "__module."
@@ -30,11 +30,7 @@ def _attributes(node: Any) -> str:
 
 def _attribute_info(model: Any, path: str) -> tuple[list[list[int] | None], str | None]:
     """Return the shape and dtype name of the tensor attribute at ``path`` (``enc.0.fc.weight``)."""
-    module_path, _, attr = path.rpartition(".")
-    try:
-        tensor = getattr(model.get_submodule(module_path), attr)
-    except AttributeError:
-        tensor = None
+    tensor = submodule(model, path)
     return output_info([(tensor.shape, tensor.dtype) if hasattr(tensor, "shape") else None])
 
 
@@ -51,12 +47,14 @@ def graph_nodes(
     jit = sys.modules["torch"].jit
     with warnings.catch_warnings():  # tracing is the deliberate fallback; TracerWarnings still show
         warnings.filterwarnings("ignore", message=r".*torch\.jit\.trace", category=DeprecationWarning)
-        if kwargs:
+        if isinstance(model, jit.ScriptModule):  # scripted or traced already: its graph is there
+            traced = model
+        elif kwargs:
             traced = jit.trace(model, example_kwarg_inputs=kwargs, strict=strict)
         else:
             traced = jit.trace(model, args, strict=strict)
     graph = traced.inlined_graph
-    scopes = ModuleScopes(model)
+    scopes = ModuleScopes(module_class_names(model))
     unique = NameScope()
     names: dict[str, str] = {}
     attr_paths: dict[str, str] = {}
