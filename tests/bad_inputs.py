@@ -324,6 +324,8 @@ def _value_rows() -> list[Row]:
         # graphs
         *[r("add_graph", {"model": v}, "model") for v in (None, 5, object())],
         *[r("add_onnx_graph", {"prototxt": v}, "prototxt|model") for v in (None, 5)],
+        r("add_graph", {"model": "typo"}, "model", "path that does not exist"),
+        r("add_onnx_graph", {"prototxt": "missing.onnx"}, "prototxt|model", "path that does not exist"),
         # constructor
         *[r("__init__", {"log_dir": v}, "log_dir") for v in (5, "", "a\x00b", ["runs"])],
         *[r("__init__", {"comment": v}, "comment") for v in (5, "../x", "a/b")],

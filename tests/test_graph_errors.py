@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -23,11 +24,27 @@ def assert_nothing_written_and_usable(writer, logdir):
     assert any(v.tag == "after" for e in read_events(logdir) for v in e.summary.value)
 
 
-@pytest.mark.parametrize("model", [42, None, [1, 2]])
-def test_unrecognised_model(logdir, model):
+MODELS = (
+    "a torch.nn.Module, torch.jit module or torch.export.ExportedProgram (extra 'torch'), "
+    "a JAX-traceable function with example arguments (extra 'jax'), "
+    "or an ONNX ModelProto or the path of an .onnx file (extra 'onnx')"
+)
+
+
+@pytest.mark.parametrize(("model", "given"), [(42, "int 42"), (None, "NoneType None"), ([1, 2], "list [1, 2]")])
+def test_unrecognised_model(logdir, model, given):
     with SummaryWriter(logdir) as writer:
-        with pytest.raises(TypeError, match=r"model: expected a torch\.nn\.Module \(extra 'torch'\).*'jax'.*'onnx'"):
+        with pytest.raises(TypeError, match=f"^{re.escape(f'model: expected {MODELS}, got {given}')}$"):
             writer.add_graph(model)
+        assert_nothing_written_and_usable(writer, logdir)
+
+
+def test_a_string_that_is_no_file(logdir):
+    """add_graph("typo"): says what add_graph accepts and that the path does not exist; onnx is not needed to say so."""
+    message = f"model: expected {MODELS}, got the path 'typo', which does not exist"
+    with SummaryWriter(logdir) as writer:
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            writer.add_graph("typo")
         assert_nothing_written_and_usable(writer, logdir)
 
 
@@ -93,7 +110,13 @@ def test_without_torch_jax_or_onnx(tmp_path):
             else:
                 raise AssertionError("a plain function is not a JAX function without JAX")
             try:
-                writer.add_onnx_graph("model.onnx")
+                writer.add_onnx_graph("missing.onnx")
+            except ValueError as exc:
+                assert "'missing.onnx', which does not exist" in str(exc), exc
+            else:
+                raise AssertionError("no ValueError for a missing file")
+            try:
+                writer.add_onnx_graph({__file__!r})
             except ImportError as exc:
                 assert "tbcore[onnx]" in str(exc), exc
             else:

@@ -90,3 +90,21 @@ def test_verbose_prints_the_jaxpr(logdir, capsys):
     with SummaryWriter(logdir) as writer:
         writer.add_graph(jnp.cos, jnp.ones(3), verbose=True)
     assert "cos" in capsys.readouterr().out
+
+
+def test_literals_are_const_nodes(logdir):
+    """Constant operands (``x * 2.0``, a loop's start ``0``, a returned ``1.0``) are Const nodes with their value."""
+
+    def f(x):
+        _, h = jax.lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 2.0), (0, x))
+        return h, 1.5
+
+    nodes = graph_of(logdir, f, jnp.ones((2, 3)))
+    start, limit = nodes["literal"], nodes["while/cond_jaxpr/literal"]
+    assert start.op == "Const" and start.attr["value"].s == b"0" and start.attr["dtype"].type == DT_INT32
+    assert shapes(start) == [[]] and limit.attr["value"].s == b"3"
+    assert nodes["while/cond_jaxpr/lt"].input == ["literal", "while/cond_jaxpr/literal"]
+    two = nodes["while/body_jaxpr/literal_1"]
+    assert two.attr["value"].s == b"2.0" and two.attr["dtype"].type == DT_FLOAT
+    assert nodes["while/body_jaxpr/mul"].input == ["input/x", "while/body_jaxpr/literal_1"]
+    assert nodes["output/output.2"].input == ["literal_1"] and nodes["literal_1"].attr["value"].s == b"1.5"

@@ -30,7 +30,7 @@ def write_runs(logdir):
         writer.add_graph(mlp, (PARAMS, jax.numpy.ones((4, 8))))
     runs = {"torch_sequential", "torch_nested", "jax_mlp"}
     try:
-        from test_graph_onnx import small_model
+        from test_graph_onnx import control_flow_model, small_model
     except pytest.skip.Exception:
         return runs
     import onnx
@@ -38,7 +38,9 @@ def write_runs(logdir):
     onnx.save(small_model(), logdir / "small.onnx")
     with SummaryWriter(logdir / "onnx_file") as writer:
         writer.add_onnx_graph(logdir / "small.onnx")
-    return runs | {"onnx_file"}
+    with SummaryWriter(logdir / "onnx_control_flow") as writer:
+        writer.add_onnx_graph(control_flow_model())
+    return runs | {"onnx_file", "onnx_control_flow"}
 
 
 def served_graph(server, run):
@@ -73,8 +75,13 @@ def test_graphs_on_a_running_server(logdir, load_fast):
         dot = nodes["jit[mlp]/scan[layer]/dot_general"]
         assert dot.op == "dot_general" and shapes(dot) == [[4, 8]]
         assert shapes(nodes["jit[mlp]/scan[layer]/scan"]) == [[4, 8], [3]]
+        limit = nodes["jit[mlp]/while/cond_jaxpr/literal"]  # the literal 2 of `c[0] < 2`
+        assert limit.op == "Const" and limit.attr["value"].s == b"2"
 
         if "onnx_file" in runs:
             nodes = served_graph(server, "onnx_file")
             assert nodes["fc/Gemm"].op == "Gemm" and shapes(nodes["fc/Gemm"]) == [[-1, 4]]
             assert nodes["output/y"].input == ["act/Relu"]
+            from test_graph_onnx import check_control_flow
+
+            check_control_flow(served_graph(server, "onnx_control_flow"))

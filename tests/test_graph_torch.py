@@ -187,3 +187,19 @@ def test_training_mode_is_restored(logdir):
     assert model.training and all(m.training for m in model.modules())
     (dropout,) = [n for n in graph.node if n.op == "aten::dropout"]
     assert b"train : False" in dropout.attr["attr"].s  # traced in eval mode, as torch does
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::torch.jit.TracerWarning")
+def test_exported_program_and_jit_modules(logdir):
+    """An ExportedProgram draws as its module does; traced and scripted modules (no get_submodule) draw too."""
+    torch.manual_seed(0)
+    model, inputs = TwoInputs().eval(), (torch.randn(2, 4), torch.randn(2, 3))
+    ours = written_graph(logdir / "module", model, inputs)
+    program = written_graph(logdir / "program", torch.export.export(model, inputs), None)
+    assert [(n.name, n.op, list(n.input), shapes(n)) for n in program.node] == [
+        (n.name, n.op, list(n.input), shapes(n)) for n in ours.node
+    ]
+    assert canonical(written_graph(logdir / "traced", torch.jit.trace(model, inputs), inputs)) == canonical(ours)
+    scripted = canonical(written_graph(logdir / "scripted", torch.jit.script(model), inputs))
+    # a script graph has no scopes or shapes for its ops; ops, edges and parameter scopes are the same
+    assert [(op, sources) for _, op, _, sources in scripted] == [(op, sources) for _, op, _, sources in canonical(ours)]

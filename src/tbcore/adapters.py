@@ -159,11 +159,9 @@ def graph_builder_for(model: Any) -> Any:
 
         builder = get_plugin_manager().hook.tbcore_graph_builder(model=model)
         if builder is None:
-            raise TypeError(
-                f"model: expected a torch.nn.Module (extra 'torch'), a JAX-traceable function with example "
-                f"arguments (extra 'jax'), or an ONNX ModelProto or .onnx path (extra 'onnx'), "
-                f"got {cls.__module__}.{cls.__qualname__}"
-            )
+            from tbcore.graph import MODELS_EXPECTED
+
+            raise invalid("model", MODELS_EXPECTED, model, kind=TypeError)
         if not isinstance(model, (str, os.PathLike)):
             _graph_cache[cls] = builder
     return builder

@@ -6,7 +6,9 @@ puts into ``Event.graph_def`` (and, optionally, the ``step1`` run metadata that
 torch.utils.tensorboard writes beside its graphs).
 
 Names use ``/`` to build the collapsible groups of the graph dashboard; an input
-``"node:k"`` refers to output ``k`` of ``node``.
+``"node:k"`` refers to output ``k`` of ``node``. The small helpers the built-in builders
+share (:func:`output_info`, :func:`attr_text`, :func:`describe_inputs`, :func:`first_line`
+...) are here for third-party builders too.
 """
 
 from __future__ import annotations
@@ -18,18 +20,34 @@ from typing import Any
 import numpy as np
 
 from tbcore.encoded import Encoded
+from tbcore.errors import describe
 
 __all__ = [
+    "MODELS_EXPECTED",
     "PRODUCER_VERSION",
     "GraphNode",
     "NameScope",
     "attr_string",
+    "attr_text",
+    "describe_inputs",
     "dtype_enum",
+    "dtype_name",
+    "first_line",
     "graph_encoded",
+    "output_info",
+    "short_repr",
     "split_inputs",
 ]
 
 PRODUCER_VERSION = 22  #: ``VersionDef.producer`` written by torch.utils.tensorboard; TensorBoard accepts it
+MAX_ATTR_TEXT = 200  #: the longest repr of one value kept whole in a node's ``attr`` text
+
+#: What ``add_graph`` accepts with the built-in builders, for "expected ..., got ..." messages.
+MODELS_EXPECTED = (
+    "a torch.nn.Module, torch.jit module or torch.export.ExportedProgram (extra 'torch'), "
+    "a JAX-traceable function with example arguments (extra 'jax'), "
+    "or an ONNX ModelProto or the path of an .onnx file (extra 'onnx')"
+)
 
 
 @dataclass
@@ -88,6 +106,44 @@ def split_inputs(example_inputs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
     return (example_inputs,), {}
 
 
+def describe_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """Return the example inputs' types and shapes for an error message: ``(<describe(arg)>, ..., key=...)``."""
+    parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+    return "(" + ", ".join(parts) + ")"
+
+
+def first_line(error: BaseException) -> str:
+    """Return the type and the first non-empty line of ``error``'s message (a framework's error, in short)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
+def short_repr(value: Any, limit: int = MAX_ATTR_TEXT) -> str:
+    """Return ``repr(value)``, cut to ``limit`` characters (ending in ``...``) if longer."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def dtype_name(dtype: Any) -> str:
+    """Return the numpy-style name of a numpy, JAX, ONNX-mapped or torch dtype (``torch.float32`` -> ``float32``)."""
+    return str(dtype).rpartition(".")[2]
+
+
+def output_info(outputs: Iterable[tuple[Any, Any] | None]) -> tuple[list[list[int] | None], str | None]:
+    """Return a node's ``(shapes, dtype)`` from a ``(shape, dtype)`` pair per output (``None`` where unknown).
+
+    A dimension that is not a number (symbolic, dynamic) becomes ``-1``; the dtype is the
+    :func:`dtype_name` of the first output that has one.
+    """
+    shapes: list[list[int] | None] = []
+    dtype = None
+    for shape, value_dtype in (pair or (None, None) for pair in outputs):
+        shapes.append(None if shape is None else [int(d) if str(d).lstrip("-").isdigit() else -1 for d in shape])
+        if dtype is None and value_dtype is not None:
+            dtype = dtype_name(value_dtype)
+    return shapes, dtype
+
+
 def dtype_enum(dtype: Any) -> int | None:
     """Return TensorBoard's ``DataType`` number for a numpy-compatible dtype (name), or None."""
     from tbcore.tensor import DTYPE_TO_ENUM
@@ -105,6 +161,11 @@ def attr_string(values: dict[str, Any]) -> str:
     Single quotes are left out, as torch does, because the dashboard renders them badly.
     """
     return str(values).replace("'", " ")
+
+
+def attr_text(values: dict[str, Any], limit: int = MAX_ATTR_TEXT) -> str:
+    """Return :func:`attr_string` of ``values``, each value whose repr is over ``limit`` characters cut short."""
+    return attr_string({key: v if len(repr(v)) <= limit else short_repr(v, limit) for key, v in values.items()})
 
 
 def _attr_value(value: Any) -> Any:

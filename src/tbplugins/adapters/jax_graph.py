@@ -20,28 +20,32 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import tbcore
-from tbcore.errors import describe
-from tbcore.graph import GraphNode, NameScope, attr_string, split_inputs
+import numpy as np
 
-_MAX_ATTR_TEXT = 200
+import tbcore
+from tbcore.graph import (
+    GraphNode,
+    NameScope,
+    attr_text,
+    describe_inputs,
+    first_line,
+    graph_encoded,
+    output_info,
+    short_repr,
+    split_inputs,
+)
+
+_MAX_VALUE_TEXT = 40  #: the longest literal value text shown in a ``Const`` node's ``value`` attr
 
 
 def _is_literal(var: Any) -> bool:
     return hasattr(var, "val")
 
 
-def _outputs(variables: Sequence[Any]) -> tuple[list[Sequence[int] | None], str | None]:
-    shapes: list[Sequence[int] | None] = []
-    dtype = None
-    for var in variables:
-        aval = getattr(var, "aval", None)
-        shape = getattr(aval, "shape", None)
-        shapes.append(None if shape is None else [d if isinstance(d, int) else -1 for d in shape])
-        value_dtype = getattr(aval, "dtype", None)
-        if dtype is None and value_dtype is not None:
-            dtype = str(value_dtype)
-    return shapes, dtype
+def _info(variables: Sequence[Any]) -> tuple[list[list[int] | None], str | None]:
+    """Return the shapes and first dtype name of jaxpr variables (from their abstract values)."""
+    avals: list[Any] = [getattr(var, "aval", None) for var in variables]
+    return output_info((aval.shape, aval.dtype) if hasattr(aval, "shape") else None for aval in avals)
 
 
 def _sub_jaxprs(eqn: Any) -> list[tuple[str, Any, Sequence[Any], list[Any]]]:
@@ -79,16 +83,15 @@ def _label(eqn: Any, subs: list[tuple[str, Any, Sequence[Any], list[Any]]]) -> s
 
 
 def _params_text(params: dict[str, Any]) -> str:
+    """Return the equation's parameters as ``attr`` text, leaving out jaxprs, functions and multi-line values."""
     shown = {}
     for key, value in params.items():
         items = value if isinstance(value, (tuple, list)) else [value]
         if callable(value) or any(hasattr(getattr(item, "jaxpr", item), "eqns") for item in items):
             continue
-        text = repr(value)
-        if "\n" in text:
-            continue
-        shown[key] = text if len(text) <= _MAX_ATTR_TEXT else text[: _MAX_ATTR_TEXT - 3] + "..."
-    return attr_string(shown)
+        if "\n" not in repr(value):
+            shown[key] = value
+    return attr_text(shown)
 
 
 class _Walker:
@@ -100,35 +103,48 @@ class _Walker:
 
     def jaxpr(self, jaxpr: Any, consts: Sequence[Any], scope: str, env: dict[Any, str]) -> None:
         for var in jaxpr.constvars[: len(consts)]:
-            shapes, dtype = _outputs([var])
             env[var] = self.unique.unique(scope, "const")
-            self.nodes.append(GraphNode(env[var], "Const", [], shapes, dtype))
+            self.nodes.append(GraphNode(env[var], "Const", [], *_info([var])))
         for eqn in jaxpr.eqns:
             self.eqn(eqn, scope, env)
 
+    def operand(self, var: Any, scope: str, env: dict[Any, str]) -> str | None:
+        """Return the node of a variable, a new ``Const`` node for a literal, or None for an unknown variable."""
+        if not _is_literal(var):
+            return env.get(var)
+        name = self.unique.unique(scope, "literal")
+        value = np.asarray(var.val)
+        attrs = {"value": short_repr(value.item(), _MAX_VALUE_TEXT)} if value.size == 1 else {}
+        self.nodes.append(GraphNode(name, "Const", [], *_info([var]), attrs))
+        return name
+
     def eqn(self, eqn: Any, scope: str, env: dict[Any, str]) -> None:
         prim = eqn.primitive.name
-        inputs = [env[v] for v in eqn.invars if not _is_literal(v) and v in env]
+        operands = {id(v): self.operand(v, scope, env) for v in eqn.invars}
         subs = _sub_jaxprs(eqn)
+        bound = {id(o) for _, _, _, outer in subs for o in outer if o is not None}
+        inputs = [operands[id(v)] for v in eqn.invars if id(v) not in bound]
         if subs:
             label = _label(eqn, subs)
             group = self.unique.unique(scope, f"{prim}[{label}]" if label else prim)
-            bound = {id(o) for _, _, _, outer in subs for o in outer if o is not None}
-            inputs = [env[v] for v in eqn.invars if id(v) not in bound and not _is_literal(v) and v in env]
             for key, jaxpr, consts, outer in subs:
                 inner_scope = group if len(subs) == 1 else f"{group}/{key}"
                 pairs = zip(jaxpr.invars, outer, strict=True)
-                inner_env = {var: env[o] for var, o in pairs if o is not None and not _is_literal(o) and o in env}
+                inner_env = {var: src for var, o in pairs if o is not None and (src := operands[id(o)]) is not None}
                 self.jaxpr(jaxpr, consts, inner_scope, inner_env)
-                inputs += [inner_env[v] for v in jaxpr.outvars if not _is_literal(v) and v in inner_env]
+                inputs += [self.operand(v, inner_scope, inner_env) for v in jaxpr.outvars]
             name = self.unique.unique(group, prim)
-            inputs = list(dict.fromkeys(inputs))
         else:
             name = self.unique.unique(scope, prim)
         for k, var in enumerate(eqn.outvars):
             env[var] = name if k == 0 else f"{name}:{k}"
-        shapes, dtype = _outputs(eqn.outvars)
-        self.nodes.append(GraphNode(name, prim, inputs, shapes, dtype, {"attr": _params_text(dict(eqn.params))}))
+        attrs = {"attr": _params_text(dict(eqn.params))}
+        self.nodes.append(GraphNode(name, prim, _present(inputs), *_info(eqn.outvars), attrs))
+
+
+def _present(names: Sequence[str | None]) -> list[str]:
+    """Return the known names, each once, in order."""
+    return list(dict.fromkeys(name for name in names if name is not None))
 
 
 def _clean_path(path: str) -> str:
@@ -153,11 +169,6 @@ def input_names(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[
     return names
 
 
-def _describe_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    leaves = sys.modules["jax"].tree_util.tree_leaves((args, kwargs))
-    return "(" + ", ".join(describe(leaf) for leaf in leaves) + ")"
-
-
 def build(fn: Any, example_inputs: Any, *, verbose: bool = False, **_ignored: Any) -> tbcore.Encoded:
     """Return the graph of ``jax.make_jaxpr(fn)`` on the example arguments.
 
@@ -167,17 +178,15 @@ def build(fn: Any, example_inputs: Any, *, verbose: bool = False, **_ignored: An
     :raises ValueError: ``fn`` cannot be traced with these arguments (JAX's error, the
         function's name and the arguments' shapes in the message).
     """
-    from tbcore.graph import graph_encoded
-
     jax = sys.modules["jax"]
     args, kwargs = split_inputs(example_inputs)
     try:
         closed = jax.make_jaxpr(fn)(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any tracing failure is reported with the inputs
-        message = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+        leaves = tuple(jax.tree_util.tree_leaves((args, kwargs)))
         raise ValueError(
             f"input_to_model: could not trace {getattr(fn, '__qualname__', type(fn).__qualname__)} with JAX on "
-            f"{_describe_inputs(args, kwargs)}: {type(exc).__name__}: {message}"
+            f"{describe_inputs(leaves, {})}: {first_line(exc)}"
         ) from exc
     if verbose:
         print(closed)
@@ -188,13 +197,11 @@ def build(fn: Any, example_inputs: Any, *, verbose: bool = False, **_ignored: An
         names = [f"arg{i}" for i in range(len(closed.jaxpr.invars))]
     for var, base in zip(closed.jaxpr.invars, names, strict=True):
         env[var] = walker.unique.unique("input", base)
-        shapes, dtype = _outputs([var])
-        walker.nodes.append(GraphNode(env[var], "IO Node", [], shapes, dtype))
+        walker.nodes.append(GraphNode(env[var], "IO Node", [], *_info([var])))
     walker.jaxpr(closed.jaxpr, closed.consts, "", env)
     for k, var in enumerate(closed.jaxpr.outvars):
-        shapes, dtype = _outputs([var])
-        inputs = [env[var]] if not _is_literal(var) and var in env else []
-        walker.nodes.append(GraphNode(f"output/output.{k + 1}", "IO Node", inputs, shapes, dtype))
+        inputs = _present([walker.operand(var, "", env)])
+        walker.nodes.append(GraphNode(f"output/output.{k + 1}", "IO Node", inputs, *_info([var])))
     return graph_encoded(walker.nodes)
 
 

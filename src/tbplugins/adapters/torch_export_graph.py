@@ -14,27 +14,17 @@ import logging
 import operator
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from tbcore.graph import GraphNode, NameScope, attr_string
-from tbplugins.adapters.torch_graph import ModuleScopes
+from tbcore.graph import GraphNode, NameScope, attr_string, output_info
+from tbplugins.adapters.torch_graph import ModuleScopes, module_class_names
 
 
 def tensor_info(value: Any) -> tuple[list[list[int] | None], str | None]:
     """Return the shapes of a (fake) tensor or a tuple of them, and the first one's dtype name."""
     values = value if isinstance(value, (tuple, list)) else [value]
-    shapes: list[list[int] | None] = []
-    dtype = None
-    for item in values:
-        shape = getattr(item, "shape", None)
-        if shape is None:
-            shapes.append(None)
-            continue
-        shapes.append([int(d) if isinstance(d, int) or str(d).isdigit() else -1 for d in shape])
-        if dtype is None:
-            dtype = str(item.dtype).removeprefix("torch.")
-    return shapes, dtype
+    return output_info((item.shape, item.dtype) if hasattr(item, "shape") else None for item in values)
 
 
 def _op_name(target: Any) -> str:
@@ -93,10 +83,23 @@ def _own_logs_dropped(names: tuple[str, ...]) -> Iterator[None]:
 
 def graph_nodes(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[GraphNode], str]:
     """Export ``model`` on the example inputs; return its graph nodes and the exported program's text."""
-    torch = sys.modules["torch"]
     with _own_logs_dropped(_NOISY_LOGGERS):
-        program = torch.export.export(model, args, kwargs, strict=False)
-    scopes = ModuleScopes(model)
+        program = sys.modules["torch"].export.export(model, args, kwargs, strict=False)
+    return program_nodes(program, ModuleScopes(module_class_names(model)))
+
+
+def program_class_names(program: Any) -> Callable[[str], str]:
+    """Return a function from a module path to its class name, as the program's ``nn_module_stack`` records it."""
+    names: dict[str, str] = {}
+    for node in program.graph.nodes:
+        for path, cls in (node.meta.get("nn_module_stack") or {}).values():
+            names[path] = str(getattr(cls, "__name__", cls)).rpartition(".")[2]
+    return lambda path: names.get(path, "Module")
+
+
+def program_nodes(program: Any, scopes: ModuleScopes) -> tuple[list[GraphNode], str]:
+    """Return the graph nodes of an exported program and its text."""
+    torch = sys.modules["torch"]
     unique = NameScope()
     targets = {spec.arg.name: spec.target for spec in program.graph_signature.input_specs if spec.target}
     names: dict[str, str] = {}

@@ -1,11 +1,12 @@
-"""The torch graph builder: ``add_graph(model, input_to_model)`` for a ``torch.nn.Module``.
+"""The torch graph builder: ``add_graph(model, input_to_model)`` for a ``torch.nn.Module`` or ``ExportedProgram``.
 
 The graph is built from ``torch.export`` (non-strict, the ATen graph with each node's
 module stack and shapes) and, where export fails (data-dependent control flow, ops or
 outputs export does not support), from ``torch.jit.trace`` as torch.utils.tensorboard
 does. Either way the picture follows torch's: nodes scoped ``Net/Sequential[enc]/Linear[0]``,
 ops named ``aten::linear``, parameters as ``prim::GetAttr`` nodes, ``input/*`` and
-``output/output.N`` IO nodes and ``_output_shapes`` on every tensor.
+``output/output.N`` IO nodes and ``_output_shapes`` on every tensor. An exported program
+is drawn as it is; a scripted or traced module from its own JIT graph.
 
 Never imports torch itself: a model can only be a torch module if torch is imported.
 """
@@ -14,28 +15,44 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import tbcore
-from tbcore.errors import describe
+from tbcore.graph import describe_inputs, first_line, graph_encoded, split_inputs
 
 RUN_METADATA_DEVICE = "/device:CPU:0"  #: the device torch names in its ``step1`` run metadata
 
 
-def describe_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    """Return a short description of the example inputs (types and shapes) for error messages."""
-    parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
-    return "(" + ", ".join(parts) + ")"
+def submodule(model: Any, path: str) -> Any:
+    """Return the attribute at a dotted ``path`` (``enc.0.fc``), or None; ScriptModules have no ``get_submodule``."""
+    target = model
+    for part in path.split(".") if path else ():
+        target = getattr(target, part, None)
+    return target
+
+
+def module_class_names(model: Any) -> Callable[[str], str]:
+    """Return a function from a module path to the class name of that submodule of ``model`` (``Module`` if none)."""
+
+    def class_name(path: str) -> str:
+        module = submodule(model, path)
+        if module is None:
+            return "Module"
+        return str(getattr(module, "original_name", None) or type(module).__name__)  # a ScriptModule's own class
+
+    return class_name
 
 
 class ModuleScopes:
-    """Turns module paths (``enc.0.fc``) into torch's scope names (``Net/Sequential[enc]/Block[0]/Linear[fc]``)."""
+    """Turns module paths (``enc.0.fc``) into torch's scope names (``Net/Sequential[enc]/Block[0]/Linear[fc]``).
 
-    def __init__(self, model: Any) -> None:
-        self._model = model
-        self._root = type(model).__name__
-        self._cache: dict[str, str] = {"": self._root}
+    :param class_name: the class name of the module at a path (``""`` is the model itself).
+    """
+
+    def __init__(self, class_name: Callable[[str], str]) -> None:
+        self._class_name = class_name
+        self._cache: dict[str, str] = {"": class_name("")}
 
     def scope(self, path: str) -> str:
         """Return the scope of the submodule at ``path`` (``""`` is the model itself)."""
@@ -43,19 +60,9 @@ class ModuleScopes:
         if cached is not None:
             return cached
         parent, _, attr = path.rpartition(".")
-        try:
-            cls = type(self._model.get_submodule(path)).__name__
-        except AttributeError:
-            cls = "Module"
-        scope = f"{self.scope(parent)}/{cls}[{attr}]"
+        scope = f"{self.scope(parent)}/{self._class_name(path)}[{attr}]"
         self._cache[path] = scope
         return scope
-
-
-def first_line(error: BaseException) -> str:
-    """Return the type and the first non-empty line of ``error``'s message."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
 
 @contextlib.contextmanager
@@ -84,14 +91,22 @@ def _check_runs(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> No
 def build(model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_trace: bool = True) -> tbcore.Encoded:
     """Return the graph of ``model`` run on ``example_inputs`` (torch.export, else torch.jit.trace).
 
+    An ``ExportedProgram`` is drawn as it is (its own example inputs made it; ``example_inputs``
+    is not used).
+
     :param verbose: print which path built the graph and the framework's graph.
     :param use_strict_trace: passed as ``strict`` to ``torch.jit.trace`` when tracing is used.
     :raises ValueError: the model does not run on these inputs (torch's error, the model and
         the inputs' shapes in the message), or neither path could build its graph (both errors).
     """
-    from tbcore.graph import graph_encoded, split_inputs
     from tbplugins.adapters import torch_export_graph, torch_jit_graph
 
+    if _is_program(type(model)):
+        scopes = ModuleScopes(torch_export_graph.program_class_names(model))
+        nodes, text = torch_export_graph.program_nodes(model, scopes)
+        if verbose:
+            print(f"add_graph: the graph of the exported program\n{text}")
+        return graph_encoded(nodes, run_metadata_device=RUN_METADATA_DEVICE)
     args, kwargs = split_inputs(example_inputs)
     with _eval_mode(model):
         try:
@@ -116,9 +131,13 @@ def build(model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_
 BUILDER = tbcore.GraphBuilder(name="torch", build=build)
 
 
+def _is_program(cls: type) -> bool:
+    return tbcore.lazy_issubclass(cls, "torch.export", "ExportedProgram")
+
+
 @tbcore.hookimpl
 def tbcore_graph_builder(model: Any) -> tbcore.GraphBuilder | None:
-    """Accept ``torch.nn.Module`` instances."""
-    if tbcore.lazy_issubclass(type(model), "torch", "nn.Module"):
+    """Accept ``torch.nn.Module`` instances (scripted and traced modules included) and ``torch.export`` programs."""
+    if tbcore.lazy_issubclass(type(model), "torch", "nn.Module") or _is_program(type(model)):
         return BUILDER
     return None

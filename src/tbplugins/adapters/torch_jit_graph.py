@@ -12,43 +12,26 @@ import sys
 import warnings
 from typing import Any
 
-from tbcore.graph import GraphNode, NameScope, attr_string
-from tbplugins.adapters.torch_graph import ModuleScopes
+from tbcore.graph import GraphNode, NameScope, attr_text, output_info
+from tbplugins.adapters.torch_graph import ModuleScopes, module_class_names, submodule
 
 _CLASS_TYPE = "ClassType"
 _MODULE_PREFIX = "__module."
 
 
-def _shape(value: Any) -> list[list[int] | None] | None:
-    if not value.isCompleteTensor():
-        return None
-    return [list(value.type().sizes())]
-
-
-def _dtype(values: list[Any]) -> str | None:
-    complete = [v for v in values if v.isCompleteTensor()]
-    return str(complete[0].type().dtype()).removeprefix("torch.") if complete else None
+def _info(values: list[Any]) -> tuple[list[list[int] | None], str | None]:
+    """Return the shapes and first dtype name of JIT values (unknown for those not complete tensors)."""
+    return output_info((v.type().sizes(), v.type().dtype()) if v.isCompleteTensor() else None for v in values)
 
 
 def _attributes(node: Any) -> str:
-    values = {}
-    for key in node.attributeNames():
-        value = getattr(node, node.kindOf(key))(key)
-        text = repr(value)
-        values[key] = value if len(text) <= 200 else text[:197] + "..."
-    return attr_string(values)
+    return attr_text({key: getattr(node, node.kindOf(key))(key) for key in node.attributeNames()})
 
 
-def _attribute_info(model: Any, path: str) -> tuple[list[list[int] | None] | None, str | None]:
+def _attribute_info(model: Any, path: str) -> tuple[list[list[int] | None], str | None]:
     """Return the shape and dtype name of the tensor attribute at ``path`` (``enc.0.fc.weight``)."""
-    module_path, _, attr = path.rpartition(".")
-    try:
-        tensor = getattr(model.get_submodule(module_path), attr)
-    except AttributeError:
-        return None, None
-    if not hasattr(tensor, "shape"):
-        return None, None
-    return [list(tensor.shape)], str(tensor.dtype).removeprefix("torch.")
+    tensor = submodule(model, path)
+    return output_info([(tensor.shape, tensor.dtype) if hasattr(tensor, "shape") else None])
 
 
 def _module_path(scope_name: str) -> str:
@@ -64,12 +47,14 @@ def graph_nodes(
     jit = sys.modules["torch"].jit
     with warnings.catch_warnings():  # tracing is the deliberate fallback; TracerWarnings still show
         warnings.filterwarnings("ignore", message=r".*torch\.jit\.trace", category=DeprecationWarning)
-        if kwargs:
+        if isinstance(model, jit.ScriptModule):  # scripted or traced already: its graph is there
+            traced = model
+        elif kwargs:
             traced = jit.trace(model, example_kwarg_inputs=kwargs, strict=strict)
         else:
             traced = jit.trace(model, args, strict=strict)
     graph = traced.inlined_graph
-    scopes = ModuleScopes(model)
+    scopes = ModuleScopes(module_class_names(model))
     unique = NameScope()
     names: dict[str, str] = {}
     attr_paths: dict[str, str] = {}
@@ -79,7 +64,7 @@ def graph_nodes(
             attr_paths[value.debugName()] = ""
         elif value.uses():
             names[value.debugName()] = unique.unique("input", value.debugName())
-            nodes.append(GraphNode(names[value.debugName()], "IO Node", [], _shape(value), _dtype([value])))
+            nodes.append(GraphNode(names[value.debugName()], "IO Node", [], *_info([value])))
     for node in graph.nodes():
         outputs = list(node.outputs())
         if node.kind() == "prim::GetAttr":
@@ -90,8 +75,7 @@ def graph_nodes(
                 continue
             module_path, _, attr = path.rpartition(".")
             name = unique.unique(f"{scopes.scope(module_path)}/{attr}", node.output().debugName())
-            shapes, dtype = _attribute_info(model, path)
-            nodes.append(GraphNode(name, node.kind(), [], shapes, dtype, {"attr": _attributes(node)}))
+            nodes.append(GraphNode(name, node.kind(), [], *_attribute_info(model, path), {"attr": _attributes(node)}))
             names[node.output().debugName()] = name
             continue
         base = outputs[0].debugName() if outputs else node.kind().split("::")[-1]
@@ -99,10 +83,9 @@ def graph_nodes(
         inputs = [names[v.debugName()] for v in node.inputs() if v.debugName() in names]
         for k, value in enumerate(outputs):
             names[value.debugName()] = name if k == 0 else f"{name}:{k}"
-        shapes = [(_shape(v) or [None])[0] for v in outputs]
-        nodes.append(GraphNode(name, node.kind(), inputs, shapes, _dtype(outputs), {"attr": _attributes(node)}))
+        nodes.append(GraphNode(name, node.kind(), inputs, *_info(outputs), {"attr": _attributes(node)}))
     for k, value in enumerate(graph.outputs()):
         producer = names.get(value.debugName())
         inputs = [producer] if producer is not None else []
-        nodes.append(GraphNode(f"output/output.{k + 1}", "IO Node", inputs, _shape(value), _dtype([value])))
+        nodes.append(GraphNode(f"output/output.{k + 1}", "IO Node", inputs, *_info([value])))
     return nodes, str(graph)
