@@ -13,8 +13,8 @@ import tempfile
 import numpy as np
 import pytest
 
-from reliability_helpers import all_files_intact, python, scalar_points
 import tbcore
+from reliability_helpers import all_files_intact, python, scalar_points
 from tbcore import SummaryWriter
 from tbcore.reader import list_runs
 
