@@ -151,6 +151,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="a WAV clip per step, mono or multi-channel (add_audio)",
             adapt_value=False,
-            value_name="snd_tensor",
         )
     ]

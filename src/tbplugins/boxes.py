@@ -118,6 +118,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             description="an image with labelled bounding boxes drawn on it (add_image_with_boxes)",
             adapt_value=False,
             array_options=frozenset({"box_tensor"}),
-            value_name="img_tensor",
         )
     ]

@@ -169,6 +169,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="points for the embedding projector, with labels and thumbnails (add_embedding)",
             array_options=frozenset({"label_img"}),
-            value_name="mat",
         )
     ]

@@ -78,6 +78,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="a matplotlib figure rendered to an image (add_figure)",
             adapt_value=False,
-            value_name="figure",
         )
     ]

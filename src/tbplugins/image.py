@@ -55,7 +55,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="one image per step, PNG (add_image)",
             adapt_value=False,
-            value_name="img_tensor",
             decode=decode,
         ),
         tbcore.SummaryType(
@@ -64,6 +63,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode_batch,
             description="a batch of images tiled into one grid per step (add_images)",
             adapt_value=False,
-            value_name="img_tensor",
         ),
     ]

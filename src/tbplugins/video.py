@@ -104,6 +104,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="videos as an animated GIF in the Images dashboard (add_video)",
             adapt_value=False,
-            value_name="vid_tensor",
         )
     ]

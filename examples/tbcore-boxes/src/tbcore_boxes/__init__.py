@@ -89,7 +89,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="an image with bounding boxes drawn onto it (Images dashboard)",
             array_options=frozenset({"boxes"}),
-            value_name="image",
         )
     ]
 
