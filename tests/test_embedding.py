@@ -12,12 +12,24 @@ from PIL import Image
 from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
 from tensorboard.plugins.projector.projector_plugin import _read_tensor_tsv_file
 
+from media_helpers import modules_after
 from tbcore import SummaryWriter, summary
+from tbcore.testing import TensorBoardServer
 
 RNG = np.random.default_rng(0)
 MAT = (RNG.standard_normal((20, 6)) * 10.0 ** RNG.integers(-30, 30, (20, 6))).astype(np.float32)
 LABELS = [f"point {i}" for i in range(20)]
 IMAGES = RNG.random((20, 3, 8, 8))
+
+
+def torch_sprite(images, side):
+    """The atlas torch builds: thumbnails as floats in [0, 1] times 255, truncated, row-major on a side x side grid."""
+    count, _, height, width = images.shape
+    atlas = np.zeros((side * height, side * width, 3), np.uint8)
+    for index, image in enumerate(images):
+        row, column = divmod(index, side)
+        atlas[row * height : (row + 1) * height, column * width : (column + 1) * width] = image.transpose(1, 2, 0) * 255
+    return atlas
 
 
 def read_config(run_dir):
@@ -41,6 +53,7 @@ def test_files_and_config_as_the_projector_reads_them(logdir):
     assert (logdir / info.metadata_path).read_text() == "".join(f"{label}\n" for label in LABELS)
     sprite = np.asarray(Image.open(logdir / info.sprite.image_path))
     assert sprite.shape == (40, 40, 3)  # ceil(sqrt(20)) = 5 thumbnails per row, padded to 5 rows
+    np.testing.assert_array_equal(sprite, torch_sprite(IMAGES, 5))
     np.testing.assert_array_equal(sprite[8:16, 16:24], (IMAGES[7].transpose(1, 2, 0) * 255).astype(np.uint8))
     assert not sprite[32:].any()
 
@@ -175,3 +188,34 @@ def test_unreadable_existing_config_is_reported(logdir):
     (logdir / "projector_config.pbtxt").write_text("not a { projector config")
     with SummaryWriter(logdir) as writer, pytest.raises(ValueError, match="projector_config.pbtxt: the existing file"):
         writer.add_embedding(MAT)
+
+
+def test_sprite_needs_no_pillow():
+    code = "import tempfile, numpy as np, tbcore\nd = tempfile.mkdtemp()\nw = tbcore.SummaryWriter(d)\n"
+    code += "w.add_embedding(np.ones((5, 2)), label_img=np.full((5, 1, 3, 3), 0.5))\nw.close()\n"
+    code += "print(open(d + '/00000/default/sprite.png', 'rb').read(4))"
+    modules, lines = modules_after(code)
+    assert modules == "[]" and lines == ["b'\\x89PNG'"]
+
+
+@pytest.mark.slow
+@pytest.mark.server
+@pytest.mark.parametrize("load_fast", ["false", "true"])
+def test_projector_serves_the_sprite_torch_serves(logdir, load_fast):
+    import torch
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    grey = RNG.random((7, 1, 5, 5))
+    with SummaryWriter(logdir / "ours") as ours, TorchWriter(str(logdir / "torch")) as theirs:
+        for writer in (ours, theirs):
+            writer.add_embedding(MAT, label_img=torch.as_tensor(IMAGES), global_step=2, tag="rgb")
+            writer.add_embedding(MAT[:7], label_img=torch.as_tensor(grey), global_step=2, tag="grey")
+    expected = {"rgb:00002": torch_sprite(IMAGES, 5), "grey:00002": torch_sprite(np.repeat(grey, 3, axis=1), 3)}
+    with TensorBoardServer(logdir, load_fast=load_fast) as server:
+        server.wait_for("/data/plugins_listing", lambda d: d["projector"]["enabled"])
+        runs = ("ours", "torch")
+        server.wait_for("/data/plugin/projector/runs", lambda listed: set(runs) <= set(listed))
+        for name, pixels in expected.items():
+            ours, theirs = (server.get("/data/plugin/projector/sprite_image", run=run, name=name) for run in runs)
+            np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(ours))), pixels)
+            np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(theirs))), pixels)

@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 
 import tbcore
+from tbcore.images import image_summary
 from tbcore.proto import summary_pb2
-from tbplugins.imaging import image_grid, image_summary, pixels, require
+from tbplugins.imaging import image_grid, pixels
+from tbplugins.optional import require
 
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0

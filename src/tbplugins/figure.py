@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 import tbcore
+from tbcore.images import image_summary
 from tbcore.proto import summary_pb2
-from tbplugins.imaging import image_grid, image_summary
+from tbplugins.imaging import image_grid
 
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0

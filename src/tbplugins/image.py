@@ -2,7 +2,7 @@
 
 Written as TensorBoard's legacy ``Summary.Image`` holding a PNG, which both loaders show
 in the Images dashboard. Layouts, dtypes and grids follow :mod:`tbplugins.imaging`; the
-PNG encoder (:mod:`tbplugins.png`) needs no Pillow. Grey images stay one-channel PNGs
+PNG encoder (:mod:`tbcore.images`) needs no Pillow. Grey images stay one-channel PNGs
 (torch expands them to RGB: the pixels shown are the same).
 """
 
@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import tbcore
+from tbcore.images import image_summary
 from tbcore.proto import summary_pb2
-from tbplugins.imaging import image_grid, image_summary, pixels
+from tbplugins.imaging import image_grid, pixels
 
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0

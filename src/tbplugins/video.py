@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 
 import tbcore
+from tbcore.images import check_dtype, image_summary, to_uint8
 from tbcore.proto import summary_pb2
-from tbplugins.imaging import check_dtype, image_summary, power_of_two_grid, require, to_nhwc, to_uint8
+from tbplugins.imaging import power_of_two_grid, to_nhwc
+from tbplugins.optional import require
 
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0
