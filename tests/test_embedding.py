@@ -184,10 +184,62 @@ def test_tsv_restores_every_float32_exactly(tmp_path):
         np.testing.assert_array_equal(_read_tensor_tsv_file(str(path)), matrix)
 
 
-def test_unreadable_existing_config_is_reported(logdir):
+def test_unreadable_existing_config_stops_the_call_before_any_file(logdir, rejects):
     (logdir / "projector_config.pbtxt").write_text("not a { projector config")
-    with SummaryWriter(logdir) as writer, pytest.raises(ValueError, match="projector_config.pbtxt: the existing file"):
-        writer.add_embedding(MAT)
+    call = {"metadata": LABELS, "label_img": IMAGES, "global_step": 4, "tag": "late"}
+    match = r"projector_config.pbtxt: expected the existing file .* to be a projector config .*; fix or remove it"
+    with SummaryWriter(logdir) as writer:
+        rejects(writer, lambda: writer.add_embedding(MAT, **call), ValueError, match)
+        (logdir / "projector_config.pbtxt").unlink()
+        writer.add_embedding(MAT, **call)  # the same call lands once the file is gone
+    assert [e.tensor_name for e in read_config(logdir).embeddings] == ["late:00004"]
+    assert sorted(p.name for p in (logdir / "00004/late").iterdir()) == ["metadata.tsv", "sprite.png", "tensors.tsv"]
+
+
+WORKER = """
+import pathlib, sys, time
+import numpy as np
+from tbcore import SummaryWriter
+
+logdir, barrier, worker, workers, count = sys.argv[1], pathlib.Path(sys.argv[2]), *map(int, sys.argv[3:])
+(barrier / str(worker)).touch()
+deadline = time.monotonic() + 60
+while len(list(barrier.iterdir())) < workers and time.monotonic() < deadline:  # start together
+    time.sleep(0.005)
+with SummaryWriter(logdir) as writer:
+    for step in range(count):
+        writer.add_embedding(np.full((3, 2), worker, np.float32), tag=f"worker{worker}", global_step=step)
+"""
+
+
+@pytest.mark.slow
+def test_processes_adding_embeddings_at_once_keep_every_entry(logdir, tmp_path):
+    import subprocess
+    import sys
+
+    workers, count = 4, 25
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    args = [str(logdir), str(barrier), "", str(workers), str(count)]
+    processes = []
+    try:
+        for worker in range(workers):
+            args[2] = str(worker)
+            processes.append(subprocess.Popen([sys.executable, str(script), *args], stderr=subprocess.PIPE, text=True))
+        for process in processes:
+            assert process.wait(timeout=120) == 0, process.stderr.read()
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stderr.close()
+    names = sorted(e.tensor_name for e in read_config(logdir).embeddings)
+    assert names == sorted(f"worker{w}:{s:05d}" for w in range(workers) for s in range(count))
+    leftovers = [p.name for p in logdir.iterdir() if p.suffix == ".lock" or ".tmp-" in p.name]
+    assert leftovers == []
 
 
 def test_sprite_needs_no_pillow():

@@ -5,7 +5,9 @@ The projector reads files, not events: ``<step as 5 digits>/<tag>/tensors.tsv`` 
 ``projector_config.pbtxt``. The encoder returns them as :class:`tbcore.Asset` files; the
 config asset is a function that merges the new entry into the file's current content, so
 the config lists every embedding ever written to the log directory (all tags and steps,
-from any writer object), not only those of the last writer as torch's does.
+from any writer object), not only those of the last writer as torch's does. The writer
+applies it before writing any file of the call, under a lock across processes on local
+disks (see :class:`tbcore.Asset`).
 """
 
 from __future__ import annotations
@@ -96,7 +98,10 @@ def merge_into_config(info: projector_config_pb2.EmbeddingInfo) -> Callable[[byt
             try:
                 text_format.Parse(current.decode("utf-8"), config, allow_unknown_field=True)
             except (text_format.ParseError, UnicodeDecodeError) as exc:
-                raise ValueError(f"{CONFIG_FILE}: the existing file is not a projector config ({exc})") from None
+                raise ValueError(
+                    f"{CONFIG_FILE}: expected the existing file of the log directory to be a projector config "
+                    f"(protobuf text format), got one that does not parse ({exc}); fix or remove it"
+                ) from None
         kept = [entry for entry in config.embeddings if entry.tensor_name != info.tensor_name]
         del config.embeddings[:]
         config.embeddings.extend([*kept, info])
