@@ -271,3 +271,11 @@ def test_projector_serves_the_sprite_torch_serves(logdir, load_fast):
             ours, theirs = (server.get("/data/plugin/projector/sprite_image", run=run, name=name) for run in runs)
             np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(ours))), pixels)
             np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(theirs))), pixels)
+
+
+def test_lock_file_never_leads_outside_the_log_dir(logdir, tmp_path):
+    target = tmp_path / "outside.txt"
+    os.symlink(target, logdir / "projector_config.pbtxt.lock")
+    with SummaryWriter(logdir) as writer, pytest.raises(OSError):
+        writer.add_embedding(MAT)
+    assert not target.exists() and not (logdir / "00000").exists()

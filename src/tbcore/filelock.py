@@ -52,7 +52,7 @@ def _locked(path: str) -> Iterator[None]:
 def _acquire(lock_path: str) -> int:
     """Return an open descriptor of ``lock_path`` holding its lock, the file still being the one at that path."""
     while True:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # never through a symbolic link
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if os.path.samestat(os.fstat(fd), os.stat(lock_path)):
