@@ -105,6 +105,8 @@ def write_assets(storage: Storage, assets: Sequence[tuple[str, Any]]) -> None:
     then the functions' results; the lock makes concurrent writers (other processes
     included, on local disks) apply their updates one after the other.
     """
+    if not assets:
+        return  # most calls: nothing to lock
     updates = sorted({path for path, data in assets if callable(data)})
     with storage.lock_assets(updates):
         results: dict[str, bytes] = {}
