@@ -104,7 +104,7 @@ def _best_of(function: Callable[[], Any], rounds: int = 7) -> float:
 def _png_rows(name: str, image: np.ndarray) -> list[tuple[str, str, float, int]]:
     from PIL import Image
 
-    from tbplugins import png
+    from tbcore import images as png
 
     lines = png._up_filtered(image)
     settings: dict[str, Callable[[], Any]] = {
@@ -149,7 +149,8 @@ def measure_gif(frames: int = 16, size: int = 64, videos: int = 4) -> dict[str, 
         from moviepy import ImageSequenceClip
     except ImportError:
         return result
-    from tbplugins.imaging import power_of_two_grid, to_nhwc, to_uint8
+    from tbcore.images import to_uint8
+    from tbplugins.imaging import power_of_two_grid, to_nhwc
 
     grid = power_of_two_grid(to_uint8(to_nhwc(vid, "NTCHW", "vid"), "vid"))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -119,3 +121,13 @@ def test_bad_audio(logdir, value, options, error, match):
         assert summary_count(logdir) == 0
         writer.add_audio("good", MONO, 1)
     assert summary_count(logdir) == 1
+
+
+def test_audio_file_without_soundfile_names_the_extra(logdir, monkeypatch):
+    monkeypatch.setitem(sys.modules, "soundfile", None)  # as if it were not installed
+    with SummaryWriter(logdir) as writer:
+        with pytest.raises(ImportError, match=r"^snd_tensor: reading an audio file needs soundfile: .*tbcore\[audio\]"):
+            writer.add_audio("clip", "clip.wav", 0)
+        writer.add_audio("good", np.array([np.inf, -np.inf, 0.5]), 1)  # infinities clip, only NaN is refused
+    samples, _, _ = decoded_wav(blobs(logdir, "good")[0][0])
+    assert samples[:, 0].tolist() == [32767, -32767, 16384]

@@ -12,12 +12,24 @@ from PIL import Image
 from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
 from tensorboard.plugins.projector.projector_plugin import _read_tensor_tsv_file
 
+from media_helpers import modules_after
 from tbcore import SummaryWriter, summary
+from tbcore.testing import TensorBoardServer
 
 RNG = np.random.default_rng(0)
 MAT = (RNG.standard_normal((20, 6)) * 10.0 ** RNG.integers(-30, 30, (20, 6))).astype(np.float32)
 LABELS = [f"point {i}" for i in range(20)]
 IMAGES = RNG.random((20, 3, 8, 8))
+
+
+def torch_sprite(images, side):
+    """The atlas torch builds: thumbnails as floats in [0, 1] times 255, truncated, row-major on a side x side grid."""
+    count, _, height, width = images.shape
+    atlas = np.zeros((side * height, side * width, 3), np.uint8)
+    for index, image in enumerate(images):
+        row, column = divmod(index, side)
+        atlas[row * height : (row + 1) * height, column * width : (column + 1) * width] = image.transpose(1, 2, 0) * 255
+    return atlas
 
 
 def read_config(run_dir):
@@ -41,6 +53,7 @@ def test_files_and_config_as_the_projector_reads_them(logdir):
     assert (logdir / info.metadata_path).read_text() == "".join(f"{label}\n" for label in LABELS)
     sprite = np.asarray(Image.open(logdir / info.sprite.image_path))
     assert sprite.shape == (40, 40, 3)  # ceil(sqrt(20)) = 5 thumbnails per row, padded to 5 rows
+    np.testing.assert_array_equal(sprite, torch_sprite(IMAGES, 5))
     np.testing.assert_array_equal(sprite[8:16, 16:24], (IMAGES[7].transpose(1, 2, 0) * 255).astype(np.uint8))
     assert not sprite[32:].any()
 
@@ -171,7 +184,98 @@ def test_tsv_restores_every_float32_exactly(tmp_path):
         np.testing.assert_array_equal(_read_tensor_tsv_file(str(path)), matrix)
 
 
-def test_unreadable_existing_config_is_reported(logdir):
+def test_unreadable_existing_config_stops_the_call_before_any_file(logdir, rejects):
     (logdir / "projector_config.pbtxt").write_text("not a { projector config")
-    with SummaryWriter(logdir) as writer, pytest.raises(ValueError, match="projector_config.pbtxt: the existing file"):
+    call = {"metadata": LABELS, "label_img": IMAGES, "global_step": 4, "tag": "late"}
+    match = r"projector_config.pbtxt: expected the existing file .* to be a projector config .*; fix or remove it"
+    with SummaryWriter(logdir) as writer:
+        rejects(writer, lambda: writer.add_embedding(MAT, **call), ValueError, match)
+        (logdir / "projector_config.pbtxt").unlink()
+        writer.add_embedding(MAT, **call)  # the same call lands once the file is gone
+    assert [e.tensor_name for e in read_config(logdir).embeddings] == ["late:00004"]
+    assert sorted(p.name for p in (logdir / "00004/late").iterdir()) == ["metadata.tsv", "sprite.png", "tensors.tsv"]
+
+
+WORKER = """
+import pathlib, sys, time
+import numpy as np
+from tbcore import SummaryWriter
+
+logdir, barrier, worker, workers, count = sys.argv[1], pathlib.Path(sys.argv[2]), *map(int, sys.argv[3:])
+(barrier / str(worker)).touch()
+deadline = time.monotonic() + 60
+while len(list(barrier.iterdir())) < workers and time.monotonic() < deadline:  # start together
+    time.sleep(0.005)
+with SummaryWriter(logdir) as writer:
+    for step in range(count):
+        writer.add_embedding(np.full((3, 2), worker, np.float32), tag=f"worker{worker}", global_step=step)
+"""
+
+
+@pytest.mark.slow
+def test_processes_adding_embeddings_at_once_keep_every_entry(logdir, tmp_path):
+    import subprocess
+    import sys
+
+    workers, count = 4, 25
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    args = [str(logdir), str(barrier), "", str(workers), str(count)]
+    processes = []
+    try:
+        for worker in range(workers):
+            args[2] = str(worker)
+            processes.append(subprocess.Popen([sys.executable, str(script), *args], stderr=subprocess.PIPE, text=True))
+        for process in processes:
+            assert process.wait(timeout=120) == 0, process.stderr.read()
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stderr.close()
+    names = sorted(e.tensor_name for e in read_config(logdir).embeddings)
+    assert names == sorted(f"worker{w}:{s:05d}" for w in range(workers) for s in range(count))
+    leftovers = [p.name for p in logdir.iterdir() if p.suffix == ".lock" or ".tmp-" in p.name]
+    assert leftovers == []
+
+
+def test_sprite_needs_no_pillow():
+    code = "import tempfile, numpy as np, tbcore\nd = tempfile.mkdtemp()\nw = tbcore.SummaryWriter(d)\n"
+    code += "w.add_embedding(np.ones((5, 2)), label_img=np.full((5, 1, 3, 3), 0.5))\nw.close()\n"
+    code += "print(open(d + '/00000/default/sprite.png', 'rb').read(4))"
+    modules, lines = modules_after(code)
+    assert modules == "[]" and lines == ["b'\\x89PNG'"]
+
+
+@pytest.mark.slow
+@pytest.mark.server
+@pytest.mark.parametrize("load_fast", ["false", "true"])
+def test_projector_serves_the_sprite_torch_serves(logdir, load_fast):
+    import torch
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    grey = RNG.random((7, 1, 5, 5))
+    with SummaryWriter(logdir / "ours") as ours, TorchWriter(str(logdir / "torch")) as theirs:
+        for writer in (ours, theirs):
+            writer.add_embedding(MAT, label_img=torch.as_tensor(IMAGES), global_step=2, tag="rgb")
+            writer.add_embedding(MAT[:7], label_img=torch.as_tensor(grey), global_step=2, tag="grey")
+    expected = {"rgb:00002": torch_sprite(IMAGES, 5), "grey:00002": torch_sprite(np.repeat(grey, 3, axis=1), 3)}
+    with TensorBoardServer(logdir, load_fast=load_fast) as server:
+        server.wait_for("/data/plugins_listing", lambda d: d["projector"]["enabled"])
+        runs = ("ours", "torch")
+        server.wait_for("/data/plugin/projector/runs", lambda listed: set(runs) <= set(listed))
+        for name, pixels in expected.items():
+            ours, theirs = (server.get("/data/plugin/projector/sprite_image", run=run, name=name) for run in runs)
+            np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(ours))), pixels)
+            np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(theirs))), pixels)
+
+
+def test_lock_file_never_leads_outside_the_log_dir(logdir, tmp_path):
+    target = tmp_path / "outside.txt"
+    os.symlink(target, logdir / "projector_config.pbtxt.lock")
+    with SummaryWriter(logdir) as writer, pytest.raises(OSError):
         writer.add_embedding(MAT)
+    assert not target.exists() and not (logdir / "00000").exists()

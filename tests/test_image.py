@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from media_helpers import decoded_image, modules_after, pixels, summary_count
-from tbcore import SummaryWriter, summary
+from tbcore import SummaryWriter, images, summary
 from tbcore.proto import summary_pb2
 
 RNG = np.random.default_rng(0)
@@ -212,3 +212,23 @@ def test_every_batch_layout_matches_torch(layout):
     proto = summary.images("x", value, dataformats=layout)
     got = np.asarray(Image.open(io.BytesIO(proto.value[0].image.encoded_image_string)))
     np.testing.assert_array_equal(got, convert_to_HWC(value, layout))
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_public_png_encoder_and_image_summary(logdir, channels):
+    image = RNG.integers(0, 256, (7, 9, channels), dtype=np.uint8)
+    decoded = np.asarray(Image.open(io.BytesIO(images.encode_png(image))))
+    np.testing.assert_array_equal(decoded.reshape(image.shape), image)
+    with SummaryWriter(logdir) as writer:
+        writer.file_writer.add_summary(images.image_summary("public", image), 3)
+    np.testing.assert_array_equal(pixels(decoded_image(logdir, "public")), image)
+
+
+def test_public_pixel_conversion():
+    assert images.to_uint8(np.array([0.0, 0.5, 1.2, -1.0]), "x").tolist() == [0, 128, 255, 0]
+    assert images.to_uint8(np.array([True, False]), "x").tolist() == [255, 0]
+    assert images.to_uint8(np.array([-5, 7, 300], np.int16), "x").tolist() == [0, 7, 255]
+    with pytest.raises(ValueError, match="^x: expected pixel values without NaN"):
+        images.to_uint8(np.array([0.5, np.nan]), "x")
+    with pytest.raises(TypeError, match="^x: expected real pixel values"):
+        images.to_uint8(np.array(["a"]), "x")

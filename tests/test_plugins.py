@@ -178,3 +178,34 @@ def test_register_twice_and_unregister(fresh_plugins):
     assert "once" in plugins.summary_types()
     plugins.unregister("once")
     assert "once" not in plugins.summary_types()
+
+
+class _Readings:
+    """A plugin whose types name their value after the encoder (derived) or explicitly (overridden)."""
+
+    @staticmethod
+    def encode(tag, readings, *, scale=1.0):
+        return tbcore.tensor_summary(tag, np.asarray(readings) * scale, plugin_name="readings")
+
+    @tbcore.hookimpl
+    def tbcore_summary_types(self):
+        return [
+            tbcore.SummaryType(name="readings", plugin_name="readings", encode=self.encode),
+            tbcore.SummaryType(name="gauges", plugin_name="readings", encode=self.encode, value_name="gauge_values"),
+        ]
+
+
+def test_value_name_derived_from_the_encoder_or_given(fresh_plugins, logdir):
+    plugins.register(_Readings(), "readings")
+    types = plugins.summary_types()
+    assert types["readings"][0].value_name == "readings"  # encode's second parameter
+    assert types["gauges"][0].value_name == "gauge_values"  # an explicit value_name wins
+    assert tbcore.SummaryType(name="v", plugin_name="v", encode=lambda tag, *values: None).value_name == "value"
+    assert tbcore.SummaryType(name="v", plugin_name="v", encode=max).value_name == "value"  # no signature
+    with SummaryWriter(logdir) as writer:
+        with pytest.raises(TypeError, match=r"^readings: expected a numpy array"):
+            writer.add("readings", "r", object())
+        with pytest.raises(TypeError, match=r"^gauge_values: expected a numpy array"):
+            writer.add("gauges", "g", object())
+        writer.add("readings", "r", [1.0, 2.0], step=1, scale=2.0)
+    assert tbcore.tensor_to_numpy(tensorboard_accumulator(logdir).Tensors("r")[0].tensor_proto).tolist() == [2.0, 4.0]

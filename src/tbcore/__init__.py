@@ -10,7 +10,7 @@ when a value of that framework is first logged.
 
 from __future__ import annotations
 
-from tbcore import summary
+from tbcore import images, summary
 from tbcore.adapters import ArrayAdapter, as_float, as_numpy, lazy_issubclass
 from tbcore.compat import SummaryWriter
 from tbcore.encoded import Asset, Encoded, GraphBuilder
@@ -23,6 +23,7 @@ from tbcore.tensor import (
     SMALL_FLOATS,
     make_tensor_proto,
     real_array,
+    reject_nan,
     summary_metadata,
     tensor_summary,
     tensor_to_numpy,
@@ -58,11 +59,13 @@ __all__ = [
     "check_walltime",
     "hookimpl",
     "hookspec",
+    "images",
     "invalid",
     "lazy_issubclass",
     "summary",
     "make_tensor_proto",
     "real_array",
+    "reject_nan",
     "summary_metadata",
     "tensor_summary",
     "tensor_to_numpy",

@@ -26,7 +26,11 @@ class Asset:
         rejects absolute paths and paths that leave the log directory.
     :param data: the file's bytes, or a function from the file's current bytes (``None``
         if it does not exist yet) to its new bytes, for files that accumulate entries
-        such as ``projector_config.pbtxt``.
+        such as ``projector_config.pbtxt``. The writer calls the function before it writes
+        any file of the call, so raising ``ValueError`` (content it cannot read) leaves
+        nothing written; on a local disk it holds a lock on the file from reading to
+        replacing it, so writers in other processes do not lose each other's updates.
+        The function does no I/O of its own.
     """
 
     path: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,8 @@ class SummaryType:
     :param adapt_value: convert the value to a numpy array through the array adapters before
         calling ``encode`` (False for values that are not arrays: text, figures, dicts).
     :param array_options: names of keyword options that are arrays and are converted too.
-    :param value_name: the name of the value argument in error messages (torch's, e.g. ``"img_tensor"``).
+    :param value_name: the name of the value argument in error messages (torch's, e.g. ``"img_tensor"``);
+        by default the name of ``encode``'s second parameter (``"value"`` if it has none).
     :param decode: optional inverse used by the reader: ``decode(value) -> object`` from a
         ``Summary.Value`` to numpy / bytes / dict.
     """
@@ -38,7 +40,7 @@ class SummaryType:
     description: str = ""
     adapt_value: bool = True
     array_options: frozenset[str] = field(default_factory=frozenset)
-    value_name: str = "value"
+    value_name: str = ""
     decode: Callable[[Any], Any] | None = None
 
     def __post_init__(self) -> None:
@@ -50,6 +52,19 @@ class SummaryType:
             raise PluginError(f"SummaryType.encode: expected a callable, got {self.encode!r}")
         if not isinstance(self.array_options, frozenset):
             object.__setattr__(self, "array_options", frozenset(self.array_options))
+        if not self.value_name:
+            object.__setattr__(self, "value_name", _second_parameter(self.encode))
+
+
+def _second_parameter(encode: Callable[..., Any]) -> str:
+    """Return the name of the parameter after ``tag`` in ``encode(tag, value, ...)``, or ``"value"``."""
+    try:
+        parameters = list(inspect.signature(encode).parameters.values())
+    except (TypeError, ValueError):  # some builtins and C callables have no signature
+        return "value"
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    names = [p.name for p in parameters if p.kind in positional]
+    return names[1] if len(names) > 1 else "value"
 
 
 def build_index(results: list[tuple[str, Any]]) -> dict[str, tuple[SummaryType, str]]:

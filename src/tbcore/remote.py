@@ -14,11 +14,13 @@ an :class:`OSError` naming the object.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import fsspec
@@ -165,12 +167,18 @@ class FsspecStorage:
 
         return with_retries(read, url, "read")
 
-    def write_asset(self, path: str, data: Any) -> None:
+    def read_asset(self, path: str) -> bytes | None:
+        """Download an asset, or None if it does not exist."""
+        return self.get(path)
+
+    def write_asset(self, path: str, data: bytes) -> None:
         """Upload an asset (object stores replace objects atomically)."""
-        if callable(data):
-            data = data(self.get(path))
         self.makedirs(path.rsplit("/", 1)[0])
         self.put(path, bytes(data))
+
+    def lock_assets(self, paths: Sequence[str]) -> AbstractContextManager[Any]:
+        """Lock nothing: object stores have no locks, so concurrent updates of one asset can lose one (documented)."""
+        return contextlib.nullcontext()
 
     def flush(self, files: Iterable[EventFile]) -> None:
         """Upload what is pending in every segmented event file (raises the first OSError)."""

@@ -1,7 +1,8 @@
 """Where a writer's files go: the local disk (``os`` calls) or any fsspec URL.
 
 A :class:`Storage` opens event files, joins run and asset paths safely and writes
-assets. :class:`LocalStorage` keeps the fast local path (plain ``os`` calls, no fsspec).
+assets (:func:`write_assets`). :class:`LocalStorage` keeps the fast local path (plain
+``os`` calls, no fsspec).
 A ``log_dir`` written as a URL (``s3://bucket/run``, ``gs://``, ``az://``, ``memory://``,
 or a chained ``simplecache::s3://...``) selects :class:`tbcore.remote.FsspecStorage`,
 which imports fsspec only then; ``file://`` URLs are local paths.
@@ -11,17 +12,19 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tbcore.errors import invalid
 from tbcore.event_file import EventFile
+from tbcore.filelock import locked
 from tbcore.paths import safe_join
 
 if TYPE_CHECKING:
     from tbcore.event_file import Pipeline
 
-__all__ = ["LocalStorage", "Storage", "is_url", "open_storage"]
+__all__ = ["LocalStorage", "Storage", "is_url", "open_storage", "write_assets"]
 
 
 class Storage(Protocol):
@@ -35,8 +38,16 @@ class Storage(Protocol):
         """Create a new event file in ``directory`` (created if needed), written by ``pipeline``."""
         ...
 
-    def write_asset(self, path: str, data: Any) -> None:
-        """Write an asset: ``data`` is bytes, or a function from the current bytes (or None) to new bytes."""
+    def read_asset(self, path: str) -> bytes | None:
+        """Return the content of the asset file ``path``, or None if it does not exist."""
+        ...
+
+    def write_asset(self, path: str, data: bytes) -> None:
+        """Write the asset file ``path``, replacing it atomically."""
+        ...
+
+    def lock_assets(self, paths: Sequence[str]) -> AbstractContextManager[Any]:
+        """Return a context that holds ``paths`` against other writers' read-modify-write (where the store can)."""
         ...
 
     def flush(self, files: Iterable[EventFile]) -> None:
@@ -55,15 +66,16 @@ class LocalStorage:
         """Create a new local event file in ``directory``."""
         return EventFile(directory, suffix)
 
-    def write_asset(self, path: str, data: Any) -> None:
+    def read_asset(self, path: str) -> bytes | None:
+        """Return the content of the file ``path``, or None if it does not exist."""
+        try:
+            with open(path, "rb") as existing:
+                return existing.read()
+        except FileNotFoundError:
+            return None
+
+    def write_asset(self, path: str, data: bytes) -> None:
         """Write an asset file atomically (a temporary file renamed over it)."""
-        if callable(data):
-            try:
-                with open(path, "rb") as existing:
-                    current: bytes | None = existing.read()
-            except FileNotFoundError:
-                current = None
-            data = data(current)
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         tmp = f"{path}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
@@ -75,8 +87,37 @@ class LocalStorage:
                 os.unlink(tmp)
             raise
 
+    def lock_assets(self, paths: Sequence[str]) -> AbstractContextManager[Any]:
+        """Lock ``paths`` across processes and threads (:mod:`tbcore.filelock`)."""
+        return locked(paths)
+
     def flush(self, files: Iterable[EventFile]) -> None:
         """Nothing to do: every write already reached the operating system."""
+
+
+def write_assets(storage: Storage, assets: Sequence[tuple[str, Any]]) -> None:
+    """Write one call's asset files (``(path, data)``), so that an update that fails leaves nothing written.
+
+    ``data`` is bytes, or a function from the file's current bytes (None if it does not exist)
+    to its new bytes. The functions run first, on the current content, while
+    :meth:`Storage.lock_assets` holds their files: one that raises (e.g. content it cannot
+    parse) stops the call before any file is written. Then the plain files are written,
+    then the functions' results; the lock makes concurrent writers (other processes
+    included, on local disks) apply their updates one after the other.
+    """
+    if not assets:
+        return  # most calls: nothing to lock
+    updates = sorted({path for path, data in assets if callable(data)})
+    with storage.lock_assets(updates):
+        results: dict[str, bytes] = {}
+        for path, data in assets:
+            if callable(data):
+                results[path] = data(results[path] if path in results else storage.read_asset(path))
+        for path, data in assets:
+            if not callable(data):
+                storage.write_asset(path, data)
+        for path, content in results.items():
+            storage.write_asset(path, content)
 
 
 def is_url(path: str) -> bool:

@@ -7,6 +7,7 @@ float8 arrays (``ml_dtypes``) keep their own ``DataType``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "SMALL_FLOATS",
     "make_tensor_proto",
     "real_array",
+    "reject_nan",
     "summary_metadata",
     "tensor_summary",
     "tensor_to_numpy",
@@ -62,6 +64,18 @@ def real_array(array: np.ndarray, argument: str, expected: str = "an array of re
     if array.dtype.kind not in "biuf":
         raise invalid(argument, expected, array, kind=TypeError)
     return array
+
+
+def reject_nan(array: np.ndarray, argument: str, expected: str) -> None:
+    """Raise ValueError naming ``argument`` (``expected``, e.g. "samples without NaN") if ``array`` holds a NaN.
+
+    One float64 sum decides for most arrays; the slower element-wise look happens only when
+    the sum is not finite (a NaN, or infinities, which are allowed).
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = array.sum(dtype=np.float64)
+    if not math.isfinite(total) and np.isnan(array).any():
+        raise invalid(argument, expected, array)
 
 
 def _shape_proto(shape: Iterable[int]) -> tensor_shape_pb2.TensorShapeProto:

@@ -24,7 +24,7 @@ from tbcore.errors import invalid
 from tbcore.event_file import EventFile, Pipeline
 from tbcore.paths import check_name_part, default_log_dir
 from tbcore.proto import event_pb2
-from tbcore.storage import open_storage
+from tbcore.storage import open_storage, write_assets
 from tbcore.validate import MAX_STEP, check_positive, check_step, check_tag, check_walltime
 
 __all__ = ["FileWriter", "Writer"]
@@ -241,8 +241,9 @@ class Writer:
     def write(self, result: Any, step: int | None = None, walltime: float | None = None) -> None:
         """Write an encoder's result (a ``Summary``, an :class:`Encoded` or a list of them).
 
-        Every path is checked before anything is written; assets are written at once,
-        events are queued for the writer thread.
+        Every path is checked, and every asset function applied to its file's content, before
+        anything is written (see :func:`tbcore.storage.write_assets`); assets are written at
+        once, events are queued for the writer thread.
         """
         self._pipeline.check()
         self._write(result, check_step(step), time.time() if walltime is None else check_walltime(walltime))
@@ -250,10 +251,8 @@ class Writer:
     def _write(self, result: Any, step: int, wall: float) -> list[Encoded]:
         """:meth:`write` with ``step`` and ``wall`` already checked; returns the records written."""
         records = normalize(result)
-        plans = [(record, self._plan_assets(record)) for record in records]
-        for record, assets in plans:
-            for path, data in assets:
-                self._storage.write_asset(path, data)
+        write_assets(self._storage, [asset for record in records for asset in self._plan_assets(record)])
+        for record in records:
             file = self._file(record.run)
             for data in _event_records(record, step if record.step is None else record.step, wall):
                 self._pipeline.put_event(file, data)

@@ -29,7 +29,6 @@ legacy one, become float32 samples in [-1, 1] (PCM divided by its largest positi
 from __future__ import annotations
 
 import io
-import math
 import os
 import wave
 from typing import Any
@@ -38,6 +37,7 @@ import numpy as np
 
 import tbcore
 from tbcore.proto import plugin_audio_pb2, summary_pb2
+from tbplugins.optional import require
 
 PLUGIN_NAME = "audio"
 PROTO_VERSION = 0
@@ -88,11 +88,9 @@ def pcm(samples: np.ndarray) -> tuple[np.ndarray, int]:
     elif kind != "f":
         expected = "float samples in [-1, 1], int16, int32, int8 or uint8"
         raise tbcore.invalid("snd_tensor", expected, samples, kind=TypeError)
-    with np.errstate(invalid="ignore", over="ignore"):
+    tbcore.reject_nan(samples, "snd_tensor", "samples without NaN")
+    with np.errstate(over="ignore"):
         scaled = np.multiply(samples, 32767.0, dtype=np.float32)
-        total = scaled.sum(dtype=np.float64)
-    if not math.isfinite(total) and np.isnan(scaled).any():
-        raise tbcore.invalid("snd_tensor", "samples without NaN", samples)
     np.clip(scaled, -32767.0, 32767.0, out=scaled)
     np.rint(scaled, out=scaled)
     return scaled.astype("<i2"), 2
@@ -174,10 +172,7 @@ def _sample_rate(sample_rate: Any) -> int:
 
 def read_file(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
     """Return the samples (L, C) float32 and the sample rate of an audio file (needs soundfile)."""
-    try:
-        import soundfile
-    except ImportError:
-        raise ImportError("snd_tensor: reading an audio file needs soundfile: pip install 'tbcore[audio]'") from None
+    soundfile = require("soundfile", "audio", "snd_tensor: reading an audio file")
     try:
         data, rate = soundfile.read(os.fspath(path), dtype="float32", always_2d=True)
     except (OSError, RuntimeError) as exc:  # soundfile.LibsndfileError is a RuntimeError
@@ -211,7 +206,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="a WAV clip per step, mono or multi-channel (add_audio)",
             adapt_value=False,
-            value_name="snd_tensor",
             decode=decode,
         )
     ]

@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 
 import tbcore
+from tbcore.images import image_summary
 from tbcore.proto import summary_pb2
-from tbplugins.imaging import image_grid, image_summary, pixels, require
+from tbplugins.imaging import image_grid, pixels
+from tbplugins.optional import require
 
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0
@@ -118,6 +120,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             description="an image with labelled bounding boxes drawn on it (add_image_with_boxes)",
             adapt_value=False,
             array_options=frozenset({"box_tensor"}),
-            value_name="img_tensor",
         )
     ]

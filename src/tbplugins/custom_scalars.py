@@ -93,6 +93,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="chart layout of the Custom Scalars dashboard (add_custom_scalars)",
             adapt_value=False,
-            value_name="layout",
         )
     ]

@@ -5,12 +5,13 @@ The projector reads files, not events: ``<step as 5 digits>/<tag>/tensors.tsv`` 
 ``projector_config.pbtxt``. The encoder returns them as :class:`tbcore.Asset` files; the
 config asset is a function that merges the new entry into the file's current content, so
 the config lists every embedding ever written to the log directory (all tags and steps,
-from any writer object), not only those of the last writer as torch's does.
+from any writer object), not only those of the last writer as torch's does. The writer
+applies it before writing any file of the call, under a lock across processes on local
+disks (see :class:`tbcore.Asset`).
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from google.protobuf import text_format
 
 import tbcore
 from tbcore.proto import projector_config_pb2
+from tbplugins.imaging import tile
 from tbplugins.tsv import format_matrix, format_metadata
 
 PLUGIN_NAME = "projector"
@@ -67,9 +69,10 @@ def _metadata_rows(metadata: Any, rows: int, header: Any) -> tuple[list[Any], li
 def sprite(label_img: np.ndarray) -> tuple[bytes, list[int]]:
     """Return the sprite atlas PNG of ``(N, C, H, W)`` thumbnails and ``[W, H]`` of one thumbnail.
 
-    Thumbnails are tiled row-major on a ``ceil(sqrt(N))``-wide grid padded to as many rows
-    (torch's square layout for square thumbnails). uint8 values are used as they are; other
-    dtypes are taken as intensities in [0, 1].
+    Thumbnails are tiled row-major on a ``ceil(sqrt(N))``-wide grid padded with black to as
+    many rows (torch's square layout for square thumbnails), as RGB like torch's. uint8
+    values are used as they are; other dtypes are taken as intensities in [0, 1], scaled by
+    255 and truncated, as torch does.
     """
     count, channels, height, width = label_img.shape
     side = math.ceil(math.sqrt(count))
@@ -80,18 +83,10 @@ def sprite(label_img: np.ndarray) -> tuple[bytes, list[int]]:
         )
     if label_img.dtype != np.uint8:
         label_img = (np.clip(label_img.astype(np.float64), 0.0, 1.0) * 255).astype(np.uint8)
+    thumbnails = label_img.transpose(0, 2, 3, 1)
     if channels == 1:
-        label_img = np.repeat(label_img, 3, axis=1)
-    canvas = np.zeros((side, side, height, width, 3), np.uint8)
-    canvas.reshape(side * side, height, width, 3)[:count] = label_img.transpose(0, 2, 3, 1)
-    atlas = canvas.transpose(0, 2, 1, 3, 4).reshape(side * height, side * width, 3)
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError("add_embedding with label_img needs Pillow: pip install 'tbcore[image]'") from None
-    with io.BytesIO() as buffer:
-        Image.fromarray(atlas).save(buffer, format="PNG")
-        return buffer.getvalue(), [width, height]
+        thumbnails = np.repeat(thumbnails, 3, axis=3)
+    return tbcore.images.encode_png(tile(thumbnails, side, side)), [width, height]
 
 
 def merge_into_config(info: projector_config_pb2.EmbeddingInfo) -> Callable[[bytes | None], bytes]:
@@ -103,7 +98,10 @@ def merge_into_config(info: projector_config_pb2.EmbeddingInfo) -> Callable[[byt
             try:
                 text_format.Parse(current.decode("utf-8"), config, allow_unknown_field=True)
             except (text_format.ParseError, UnicodeDecodeError) as exc:
-                raise ValueError(f"{CONFIG_FILE}: the existing file is not a projector config ({exc})") from None
+                raise ValueError(
+                    f"{CONFIG_FILE}: expected the existing file of the log directory to be a projector config "
+                    f"(protobuf text format), got one that does not parse ({exc}); fix or remove it"
+                ) from None
         kept = [entry for entry in config.embeddings if entry.tensor_name != info.tensor_name]
         del config.embeddings[:]
         config.embeddings.extend([*kept, info])
@@ -169,6 +167,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="points for the embedding projector, with labels and thumbnails (add_embedding)",
             array_options=frozenset({"label_img"}),
-            value_name="mat",
         )
     ]

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 import tbcore
+from tbcore.images import image_summary
 from tbcore.proto import summary_pb2
-from tbplugins.imaging import image_grid, image_summary
+from tbplugins.imaging import image_grid
 
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0
@@ -78,6 +79,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="a matplotlib figure rendered to an image (add_figure)",
             adapt_value=False,
-            value_name="figure",
         )
     ]

@@ -289,7 +289,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             plugin_name=PLUGIN_NAME,
             encode=encode,
             description="distribution of values per step (add_histogram)",
-            value_name="values",
             decode=decode,
         ),
         tbcore.SummaryType(
@@ -298,6 +297,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode_raw,
             description="histogram from precomputed buckets (add_histogram_raw)",
             array_options=frozenset({"bucket_limits"}),
-            value_name="bucket_counts",
         ),
     ]

@@ -248,7 +248,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="a hyperparameter trial and its metrics; the tag names the run (add_hparams)",
             adapt_value=False,
-            value_name="hparam_dict",
             decode=decode,
         ),
         tbcore.SummaryType(
@@ -257,6 +256,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode_end,
             description="the end status of the trial in the run named by the tag",
             adapt_value=False,
-            value_name="status",
         ),
     ]

@@ -2,7 +2,7 @@
 
 Written as TensorBoard's legacy ``Summary.Image`` holding a PNG, which both loaders show
 in the Images dashboard. Layouts, dtypes and grids follow :mod:`tbplugins.imaging`; the
-PNG encoder (:mod:`tbplugins.png`) needs no Pillow. Grey images stay one-channel PNGs
+PNG encoder (:mod:`tbcore.images`) needs no Pillow. Grey images stay one-channel PNGs
 (torch expands them to RGB: the pixels shown are the same).
 """
 
@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import tbcore
+from tbcore.images import image_summary
 from tbcore.proto import summary_pb2
-from tbplugins.imaging import image_grid, image_summary, pixels
+from tbplugins.imaging import image_grid, pixels
 
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0
@@ -55,7 +56,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="one image per step, PNG (add_image)",
             adapt_value=False,
-            value_name="img_tensor",
             decode=decode,
         ),
         tbcore.SummaryType(
@@ -64,6 +64,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode_batch,
             description="a batch of images tiled into one grid per step (add_images)",
             adapt_value=False,
-            value_name="img_tensor",
         ),
     ]

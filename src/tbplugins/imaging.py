@@ -1,14 +1,13 @@
 """Pixel arrays for the media summary types: layouts, dtypes and grids, as torch defines them.
 
-Shared by the image, image-with-boxes, figure and video plugins; not a plugin itself.
+Shared by the image, image-with-boxes, figure, video and embedding plugins; not a plugin itself.
 
 * **Layouts** (``dataformats``): the distinct letters ``H`` and ``W``, optionally ``C``
   (channels) and ``N`` (a batch), in any order and either case: ``CHW``, ``HWC``, ``HW``,
   ``WH``, ``NCHW``, ``NHWC``, ``NHW``, ... A missing ``C`` means one channel, a missing
   ``N`` one image. 1, 3 or 4 channels (grey, RGB, RGBA).
-* **dtypes**: uint8 is used as is; floats (float16/32/64, bfloat16) are taken as [0, 1],
-  scaled by 255, rounded and clipped to 0-255 (never wrapped; NaN is an error); bool is
-  0 or 255; other integer dtypes are taken as 0-255 values and clipped.
+* **dtypes**: as :func:`tbcore.images.to_uint8` converts them (uint8 as is, floats in
+  [0, 1] scaled by 255, NaN an error, bool 0 or 255, other integers clipped to 0-255).
 * **Grids**: a batch is tiled as torch tiles it: at most 8 images per row, rows filled left
   to right, black where the last row is short; videos use torch's power-of-two grid.
 * **PIL images** carry their own layout (``dataformats`` does not apply to them): L, RGB
@@ -18,29 +17,15 @@ Shared by the image, image-with-boxes, figure and video plugins; not a plugin it
 
 from __future__ import annotations
 
-import importlib
 import math
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 import tbcore
-from tbcore.proto import summary_pb2
-from tbplugins.png import encode_png
+from tbcore.images import check_dtype, to_uint8
 
-__all__ = [
-    "check_dtype",
-    "image_grid",
-    "image_summary",
-    "parse_dataformats",
-    "pixels",
-    "power_of_two_grid",
-    "require",
-    "tile",
-    "to_nhwc",
-    "to_uint8",
-]
+__all__ = ["image_grid", "parse_dataformats", "pixels", "power_of_two_grid", "tile", "to_nhwc"]
 
 _LAYOUT_EXPECTED = "distinct letters H and W, optionally C and N, e.g. 'CHW', 'HWC', 'HW', 'NCHW'"
 _PIL_AS_IS = frozenset({"L", "RGB", "RGBA", "1", "I", "F"})
@@ -78,41 +63,7 @@ def to_nhwc(array: np.ndarray, layout: str, argument: str) -> np.ndarray:
     return array.transpose([layout.index(letter) for letter in ("NTHWC" if "T" in layout else "NHWC")])
 
 
-def check_dtype(array: np.ndarray, argument: str) -> None:
-    """Raise TypeError unless ``array`` holds real pixel values (bool, int, uint or float)."""
-    if array.dtype.kind not in "biuf" and array.dtype.name not in tbcore.SMALL_FLOATS:
-        raise tbcore.invalid(argument, "real pixel values (uint8, float in [0, 1], bool or int)", array, kind=TypeError)
 
-
-def to_uint8(array: np.ndarray, argument: str) -> np.ndarray:
-    """Return pixel values 0-255 as uint8 (see the module docstring for each dtype)."""
-    kind = array.dtype.kind
-    if kind == "u" and array.dtype.itemsize == 1:
-        return array
-    if kind == "b":
-        return np.where(array, np.uint8(255), np.uint8(0))  # PIL's mode-1 arrays hold True as byte 255
-    if kind in "iu":
-        return np.clip(array, 0, 255).astype(np.uint8)
-    check_dtype(array, argument)
-    if kind == "V":
-        array = array.astype(np.float32)
-    with np.errstate(invalid="ignore", over="ignore"):
-        total = array.sum(dtype=np.float64)  # NaN only if some value is NaN (or +inf and -inf meet): then look closer
-    if not math.isfinite(total) and np.isnan(array).any():
-        raise tbcore.invalid(argument, "pixel values without NaN", array)
-    scaled = np.multiply(array, 255.0, dtype=np.float32)
-    np.clip(scaled, 0.0, 255.0, out=scaled)
-    np.add(scaled, 0.5, out=scaled)
-    return scaled.astype(np.uint8)
-
-
-def require(module: str, extra: str, feature: str) -> ModuleType:
-    """Import ``module`` for ``feature``, or raise ImportError naming the tbcore extra that installs it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        package = module.split(".")[0]
-        raise ImportError(f"{feature} needs {package}: pip install 'tbcore[{extra}]'") from None
 
 
 def _from_pil(image: Any) -> np.ndarray:
@@ -177,16 +128,3 @@ def power_of_two_grid(videos: np.ndarray) -> np.ndarray:
     padded = 1 << (count - 1).bit_length()
     nrows = 2 ** ((count.bit_length() - 1) // 2)
     return tile(videos, nrows, padded // nrows)
-
-
-def image_summary(tag: str, image: np.ndarray, encoded: bytes | None = None) -> summary_pb2.Summary:
-    """Return a legacy ``Summary.Image`` summary of (H, W, C) uint8 pixels, PNG-encoded unless ``encoded`` is given
-    (e.g. a GIF whose frames have this size)."""
-    height, width, channels = image.shape[-3:]
-    value = summary_pb2.Summary.Image(
-        height=height,
-        width=width,
-        colorspace=channels,
-        encoded_image_string=encode_png(image) if encoded is None else encoded,
-    )
-    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, image=value)])

@@ -136,6 +136,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="3D mesh or point cloud with optional faces and colors (add_mesh)",
             array_options=frozenset({"colors", "faces"}),
-            value_name="vertices",
         )
     ]

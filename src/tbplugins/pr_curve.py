@@ -154,7 +154,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="precision-recall curve from labels and predictions (add_pr_curve)",
             array_options=frozenset({"labels", "weights"}),
-            value_name="predictions",
         ),
         tbcore.SummaryType(
             name="pr_curve_raw",
@@ -162,6 +161,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode_raw,
             description="precision-recall curve from precomputed counts (add_pr_curve_raw)",
             array_options=frozenset(_RAW_NAMES[1:]),
-            value_name="true_positive_counts",
         ),
     ]

@@ -77,7 +77,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="one number per step (add_scalar)",
             adapt_value=False,
-            value_name="scalar_value",
             decode=decode,
         ),
         tbcore.SummaryType(
@@ -86,6 +85,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode_many,
             description="several numbers per step, one sub-run per key (add_scalars)",
             adapt_value=False,
-            value_name="tag_scalar_dict",
         ),
     ]

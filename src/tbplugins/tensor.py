@@ -59,7 +59,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             plugin_name=PLUGIN_NAME,
             encode=encode,
             description="a raw tensor of any dtype (add_tensor)",
-            value_name="tensor",
             decode=decode,
         )
     ]

@@ -47,7 +47,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="Markdown text (add_text)",
             adapt_value=False,
-            value_name="text_string",
             decode=decode,
         )
     ]

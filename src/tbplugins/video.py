@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 
 import tbcore
+from tbcore.images import check_dtype, image_summary, to_uint8
 from tbcore.proto import summary_pb2
-from tbplugins.imaging import check_dtype, image_summary, power_of_two_grid, require, to_nhwc, to_uint8
+from tbplugins.imaging import power_of_two_grid, to_nhwc
+from tbplugins.optional import require
 
 PLUGIN_NAME = "images"
 PROTO_VERSION = 0
@@ -104,6 +106,5 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="videos as an animated GIF in the Images dashboard (add_video)",
             adapt_value=False,
-            value_name="vid_tensor",
         )
     ]

@@ -12,7 +12,6 @@ import numpy as np
 
 import tbcore
 from tbcore.proto import summary_pb2
-from tbcore_boxes.png import encode_png
 
 __all__ = ["Box", "BoxList", "draw_boxes", "encode"]
 
@@ -47,11 +46,9 @@ BOXLIST_ADAPTER = tbcore.ArrayAdapter(name="tbcore_boxes.BoxList", to_numpy=_box
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype.kind not in "uf":
-        raise tbcore.invalid("image", "an (H, W, 3) uint8 array or floats in [0, 1]", image)
-    if image.dtype.kind == "f":
-        return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    return image.astype(np.uint8, copy=False)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise tbcore.invalid("image", "an (H, W, 3) array of RGB pixels (uint8, or floats in [0, 1])", image)
+    return tbcore.images.to_uint8(image, "image")  # tbcore's pixel rules: floats in [0, 1] are scaled to 0-255
 
 
 def draw_boxes(image: np.ndarray, boxes: np.ndarray, color: tuple[int, int, int] = (255, 0, 0)) -> np.ndarray:
@@ -73,10 +70,7 @@ def encode(tag: str, image: np.ndarray, *, boxes: np.ndarray, color: Any = (255,
     if boxes.ndim != 2 or boxes.shape[1] != 4 or boxes.dtype.kind not in "fiu":
         raise tbcore.invalid("boxes", "an (N, 4) array of [x0, y0, x1, y1] pixel coordinates", boxes)
     rgb = draw_boxes(image, boxes, tuple(int(c) for c in color))
-    picture = summary_pb2.Summary.Image(
-        height=rgb.shape[0], width=rgb.shape[1], colorspace=3, encoded_image_string=encode_png(rgb)
-    )
-    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, image=picture)])
+    return tbcore.images.image_summary(tag, rgb)  # a PNG in a legacy image summary: the Images dashboard shows it
 
 
 @tbcore.hookimpl
@@ -89,7 +83,6 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
             encode=encode,
             description="an image with bounding boxes drawn onto it (Images dashboard)",
             array_options=frozenset({"boxes"}),
-            value_name="image",
         )
     ]
 

@@ -1,0 +1,124 @@
+"""Pixels to PNG files and image summaries, with numpy and zlib only (no Pillow): public, for plugin authors.
+
+The built-in image, figure, video and embedding types use these helpers, and so can a
+third-party summary type that draws into pixels (see the plugin tutorial):
+
+>>> import numpy as np
+>>> from tbcore import images
+>>> pixels = images.to_uint8(np.random.rand(32, 48, 3), "image")  # floats in [0, 1] -> uint8
+>>> summary = images.image_summary("val/sample", pixels)  # a PNG in a legacy Summary.Image
+
+**Pixel values** (:func:`to_uint8`): uint8 is used as is; floats (float16/32/64, bfloat16,
+float8) are taken as [0, 1], scaled by 255, rounded and clipped to 0-255 (never wrapped;
+NaN is an error); bool is 0 or 255; other integer dtypes are taken as 0-255 values and
+clipped.
+
+**PNG** (:func:`encode_png`): every row uses PNG filter 2 ("Up", the difference to the row
+above), computed with numpy in one pass. The deflate settings are chosen per image by
+compressing 16 rows spread over it both ways: zlib level 1 where it makes them much
+smaller than Huffman-only coding (flat images: plots, masks, renders, 10x smaller),
+otherwise Huffman-only, which on photos and noise is 3-5x faster than level 1 and as
+small or smaller. See benchmarks/bench_media.py for the measurements behind these choices.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+
+from tbcore.errors import invalid
+from tbcore.proto import summary_pb2
+from tbcore.tensor import SMALL_FLOATS, reject_nan
+
+__all__ = ["check_dtype", "encode_png", "image_summary", "to_uint8"]
+
+_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_COLOR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> grey, grey+alpha, RGB, RGBA
+_PROBE_ROWS = 16  # rows, spread over the image, compressed both ways to choose the settings
+_LEVEL1_RATIO = 0.6  # use zlib level 1 only where it makes the probe this much smaller than Huffman-only
+_RANDOM_RATIO = 0.9  # a probe that Huffman coding shrinks less than this is noise: skip the level-1 probe
+
+
+def check_dtype(array: np.ndarray, argument: str) -> None:
+    """Raise TypeError naming ``argument`` unless ``array`` holds real pixel values (bool, int, uint or float)."""
+    if array.dtype.kind not in "biuf" and array.dtype.name not in SMALL_FLOATS:
+        raise invalid(argument, "real pixel values (uint8, float in [0, 1], bool or int)", array, kind=TypeError)
+
+
+def to_uint8(array: np.ndarray, argument: str) -> np.ndarray:
+    """Return pixel values 0-255 as uint8 (see the module docstring for each dtype); errors name ``argument``."""
+    kind = array.dtype.kind
+    if kind == "u" and array.dtype.itemsize == 1:
+        return array
+    if kind == "b":
+        return np.where(array, np.uint8(255), np.uint8(0))  # PIL's mode-1 arrays hold True as byte 255
+    if kind in "iu":
+        return np.clip(array, 0, 255).astype(np.uint8)
+    check_dtype(array, argument)
+    if kind == "V":
+        array = array.astype(np.float32)
+    reject_nan(array, argument, "pixel values without NaN")
+    scaled = np.multiply(array, 255.0, dtype=np.float32)
+    np.clip(scaled, 0.0, 255.0, out=scaled)
+    np.add(scaled, 0.5, out=scaled)
+    return scaled.astype(np.uint8)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
+
+
+def _up_filtered(image: np.ndarray) -> np.ndarray:
+    """Return the PNG scanlines of (H, W, C) uint8 pixels (any strides) with filter byte 2 ("Up") on every row."""
+    height, width, channels = image.shape
+    if not image.flags.c_contiguous:
+        # Interleave channel by channel: 10x faster than numpy's generic copy of a planar (C, H, W) view.
+        interleaved = np.empty(image.shape, dtype=np.uint8)
+        for channel in range(channels):
+            interleaved[:, :, channel] = image[:, :, channel]
+        image = interleaved
+    lines = np.empty((height, width * channels + 1), dtype=np.uint8)
+    lines[:, 0] = 2
+    body = lines[:, 1:].reshape(height, width, channels)  # a view: splitting the last axis needs no copy
+    body[0] = image[0]
+    np.subtract(image[1:], image[:-1], out=body[1:])
+    return lines
+
+
+def _compressor(lines: np.ndarray) -> zlib._Compress:
+    """Return the deflate stream best suited to these scanlines (see the module docstring)."""
+    probe = lines[:: max(1, lines.shape[0] // _PROBE_ROWS)][:_PROBE_ROWS].tobytes()
+    huffman = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)
+    huffman_size = len(huffman.compress(probe) + huffman.flush())
+    if huffman_size > _RANDOM_RATIO * len(probe):  # bytes close to uniformly random: level 1 cannot win
+        return zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)
+    if len(zlib.compress(probe, 1)) < _LEVEL1_RATIO * huffman_size:
+        return zlib.compressobj(1, zlib.DEFLATED, 15, 9)
+    return zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    """Return the PNG file of (H, W, C) uint8 pixels, C in 1-4 (grey, grey+alpha, RGB, RGBA)."""
+    height, width, channels = image.shape
+    lines = _up_filtered(image)
+    stream = _compressor(lines)
+    data = stream.compress(lines.data) + stream.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, _COLOR_TYPE[channels], 0, 0, 0)
+    return _SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+
+
+def image_summary(tag: str, image: np.ndarray, encoded: bytes | None = None) -> summary_pb2.Summary:
+    """Return a legacy ``Summary.Image`` summary (TensorBoard's Images dashboard) of (H, W, C) uint8 pixels.
+
+    The pixels are PNG-encoded unless ``encoded`` is given (e.g. a GIF whose frames have this size).
+    """
+    height, width, channels = image.shape[-3:]
+    value = summary_pb2.Summary.Image(
+        height=height,
+        width=width,
+        colorspace=channels,
+        encoded_image_string=encode_png(image) if encoded is None else encoded,
+    )
+    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, image=value)])
