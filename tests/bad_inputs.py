@@ -294,6 +294,7 @@ def _value_rows() -> list[Row]:
         r("add_embedding", {"mat": COMPLEX.reshape(2, 1), "metadata": None}, "mat", "complex"),
         r("add_embedding", {"mat": None}, "mat"),
         r("add_embedding", {"label_img": np.zeros((2, 3, 4, 4))}, "label_img", "2 images for 3 rows"),
+        r("add_embedding", {"label_img": np.full((3, 3, 4, 4), np.nan)}, "label_img", "NaN thumbnails"),
         r("add_embedding", {"metadata_header": ["x", "y"]}, "metadata_header", "header for 1 column"),
         r(
             "add_embedding",

@@ -148,6 +148,8 @@ def encode(
             raise tbcore.invalid("label_img", "an (N, C, H, W) array of images with C = 1 or 3", label_img)
         if label_img.shape[0] != rows:
             raise ValueError(f"label_img: expected one image per row of mat ({rows}), got {label_img.shape[0]}")
+        if label_img.dtype.kind == "f":
+            tbcore.reject_nan(label_img, "label_img", "thumbnails without NaN")
         png, size = sprite(label_img)
         assets.append(tbcore.Asset(f"{where}/sprite.png", png))
         info.sprite.image_path = f"{where}/sprite.png"
