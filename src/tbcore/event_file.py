@@ -13,6 +13,7 @@ An I/O error in that thread is kept and raised, with the file's path, by the nex
 
 from __future__ import annotations
 
+import abc
 import errno
 import itertools
 import os
@@ -25,7 +26,7 @@ from typing import Any
 from tbcore import events, record
 from tbcore.errors import DeferredValueError
 
-__all__ = ["EventFile", "Pipeline", "event_file_name"]
+__all__ = ["BaseEventFile", "EventFile", "Pipeline", "event_file_name"]
 
 _uid = itertools.count()
 DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024  #: queued events larger than 4 KiB, in bytes
@@ -44,17 +45,50 @@ def event_file_name(suffix: str = "") -> str:
     return f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_uid):06d}{suffix}"
 
 
-class EventFile:
-    """One event file, created on construction; written only by its pipeline's thread.
+class BaseEventFile(abc.ABC):
+    """An event file, local or remote: its path, the state its pipeline's thread keeps, its scalar records.
+
+    Subclasses store the framed records (:meth:`write`) and release what they hold (:meth:`close`);
+    both are called only by the pipeline's thread.
+    """
+
+    __slots__ = ("path", "tag_prefixes", "error", "closed")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.tag_prefixes: dict[str, bytes] = {}  # serialized start of a scalar event, per tag
+        self.error: OSError | None = None  # set by the pipeline when a write failed; later batches are skipped
+        self.closed = False
+
+    def frame_scalar(self, chunks: list[bytes], tag: str, value: Any, step: int, wall_time: float) -> None:
+        """Append the framed scalar event to ``chunks`` (the tag's bytes are cached per file)."""
+        prefix = self.tag_prefixes.get(tag)
+        if prefix is None:
+            prefix = self.tag_prefixes[tag] = events.scalar_tag_prefix(tag)
+        if value.__class__ is not float:
+            value = _resolve_scalar(value, tag, step)
+        record.frame_into(chunks, events.scalar_event(prefix, value, step, wall_time))
+
+    @abc.abstractmethod
+    def write(self, chunks: list[bytes]) -> None:
+        """Write framed records (whole records only); raise OSError naming the file on failure."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop writing the file (idempotent)."""
+
+
+class EventFile(BaseEventFile):
+    """One local event file, created on construction and written through a file descriptor.
 
     :param directory: the run directory (created if missing).
     :param suffix: appended to the file name.
     """
 
-    __slots__ = ("path", "_fd", "_identity", "_good_size", "tag_prefixes", "error", "closed")
+    __slots__ = ("_fd", "_identity", "_good_size")
 
     def __init__(self, directory: str, suffix: str = "") -> None:
-        self.path = os.path.join(directory, event_file_name(suffix))
+        super().__init__(os.path.join(directory, event_file_name(suffix)))
         try:
             os.makedirs(directory, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
@@ -65,9 +99,6 @@ class EventFile:
             raise _with_path(reason, directory, "create an event file in") from exc
         self._identity = _identity(os.fstat(self._fd))
         self._good_size = 0
-        self.tag_prefixes: dict[str, bytes] = {}
-        self.error: OSError | None = None
-        self.closed = False
 
     def write(self, chunks: list[bytes]) -> None:
         """Write framed records; on failure cut the file back to its last whole record and raise."""
@@ -117,7 +148,7 @@ class _Marker:
 
     __slots__ = ("done", "close")
 
-    def __init__(self, close: list[EventFile]) -> None:
+    def __init__(self, close: list[BaseEventFile]) -> None:
         self.done = threading.Event()
         self.close = close
 
@@ -157,21 +188,21 @@ class Pipeline:
         self._start_lock = threading.Lock()
 
     # ----------------------------------------------------------------- caller side
-    def put_scalar(self, file: EventFile, tag: str, value: Any, step: int, wall_time: float) -> None:
+    def put_scalar(self, file: BaseEventFile, tag: str, value: Any, step: int, wall_time: float) -> None:
         """Queue a scalar; ``value`` is a float or a zero-argument function returning an array."""
         items = self._items
         items.append((file, tag, value, step, wall_time))
         if len(items) >= self.max_queue:
             self._on_full()
 
-    def put_scalars(self, pairs: list[tuple[EventFile, Any]], tag: str, step: int, wall_time: float) -> None:
+    def put_scalars(self, pairs: list[tuple[BaseEventFile, Any]], tag: str, step: int, wall_time: float) -> None:
         """Queue one scalar per ``(file, value)`` pair, all with ``tag``, ``step`` and ``wall_time``."""
         items = self._items
         items.append((pairs, tag, step, wall_time))
         if len(items) >= self.max_queue:
             self._on_full()
 
-    def put_event(self, file: EventFile, data: bytes) -> None:
+    def put_event(self, file: BaseEventFile, data: bytes) -> None:
         """Queue a serialized Event; waits while too many bytes (or items) are pending.
 
         Starts the thread if needed: every event file begins with an event, so the
@@ -222,7 +253,7 @@ class Pipeline:
                 thread.start()
                 self._thread = thread
 
-    def sync(self, close: list[EventFile] | None = None, timeout: float | None = None) -> None:
+    def sync(self, close: list[BaseEventFile] | None = None, timeout: float | None = None) -> None:
         """Return once every item queued before this call is written (and the ``close`` files closed)."""
         marker = _Marker(close or [])
         self._items.append(marker)
@@ -304,7 +335,7 @@ class Pipeline:
 
     def _drain_round(self, count: int) -> None:
         popleft = self._items.popleft
-        batches: dict[EventFile, list[bytes]] = {}
+        batches: dict[BaseEventFile, list[bytes]] = {}
         freed = 0
         for _ in range(count):  # only this thread removes items, so ``count`` items are there
             item = popleft()
@@ -325,14 +356,14 @@ class Pipeline:
                         chunks = batches.get(file)
                         if chunks is None:
                             chunks = batches[file] = []
-                        _frame_scalar(chunks, file, tag, value, step, wall_time)
+                        file.frame_scalar(chunks, tag, value, step, wall_time)
                     continue
                 file = item[0]
                 chunks = batches.get(file)
                 if chunks is None:
                     chunks = batches[file] = []
                 if size == 5:  # one scalar: (file, tag, value, step, wall_time)
-                    _frame_scalar(chunks, file, item[1], item[2], item[3], item[4])
+                    file.frame_scalar(chunks, item[1], item[2], item[3], item[4])
                 else:  # a serialized event: (file, data, size)
                     record.frame_into(chunks, item[1])
                     freed += item[2]
@@ -345,7 +376,7 @@ class Pipeline:
                 self._pending_bytes -= freed
                 self._room.notify_all()
 
-    def _write_batches(self, batches: dict[EventFile, list[bytes]]) -> None:
+    def _write_batches(self, batches: dict[BaseEventFile, list[bytes]]) -> None:
         for file, chunks in batches.items():
             if file.error is not None or file.closed:
                 continue
@@ -355,16 +386,6 @@ class Pipeline:
                 file.error = exc
                 if self.error is None:
                     self.error = exc
-
-
-def _frame_scalar(chunks: list[bytes], file: EventFile, tag: str, value: Any, step: int, wall_time: float) -> None:
-    """Append the framed scalar event to ``chunks`` (the tag's bytes are cached per file)."""
-    prefix = file.tag_prefixes.get(tag)
-    if prefix is None:
-        prefix = file.tag_prefixes[tag] = events.scalar_tag_prefix(tag)
-    if value.__class__ is not float:
-        value = _resolve_scalar(value, tag, step)
-    record.frame_into(chunks, events.scalar_event(prefix, value, step, wall_time))
 
 
 def _resolve_scalar(value: Any, tag: str, step: int) -> float:

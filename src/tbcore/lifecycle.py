@@ -29,7 +29,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tbcore.event_file import EventFile, Pipeline
+    from tbcore.event_file import BaseEventFile, Pipeline
     from tbcore.writer import Writer
 
 __all__ = ["SIGNAL_FLUSH_TIMEOUT", "close_all", "finalize", "live_writers", "shutdown", "track"]
@@ -64,14 +64,14 @@ def live_writers() -> list[Writer]:
     return list(_live)
 
 
-def shutdown(pipeline: Pipeline, files: dict[str, EventFile]) -> None:
+def shutdown(pipeline: Pipeline, files: dict[str, BaseEventFile]) -> None:
     """Write what is pending, close every file and stop the thread (``close()`` and :func:`finalize`)."""
     pipeline.sync(close=[file for file in files.values() if not file.closed])
     files.clear()
     pipeline.stop()
 
 
-def finalize(pipeline: Pipeline, files: dict[str, EventFile], log_dir: str) -> None:
+def finalize(pipeline: Pipeline, files: dict[str, BaseEventFile], log_dir: str) -> None:
     """Write what is pending and close the files of a writer that was not closed (exit or collection).
 
     Nobody can receive an exception here, so an error is printed to stderr, never dropped.

@@ -29,7 +29,7 @@ from tbcore.paths import relative_parts
 from tbcore.segments import SegmentedEventFile
 
 if TYPE_CHECKING:
-    from tbcore.event_file import EventFile, Pipeline
+    from tbcore.event_file import BaseEventFile, Pipeline
 
 __all__ = ["FsspecStorage", "with_retries"]
 
@@ -111,7 +111,7 @@ class FsspecStorage:
         """Return ``root/relative``; ``relative`` must not be absolute or contain ``..`` (no symbolic links here)."""
         return "/".join([root.rstrip("/"), *relative_parts(relative, argument)])
 
-    def event_file(self, directory: str, suffix: str, pipeline: Pipeline) -> EventFile:
+    def event_file(self, directory: str, suffix: str, pipeline: Pipeline) -> BaseEventFile:
         """Start a new segmented event file in ``directory``; upload failures are reported to ``pipeline``."""
         self.makedirs(directory)
 
@@ -180,7 +180,7 @@ class FsspecStorage:
         """Lock nothing: object stores have no locks, so concurrent updates of one asset can lose one (documented)."""
         return contextlib.nullcontext()
 
-    def flush(self, files: Iterable[EventFile]) -> None:
+    def flush(self, files: Iterable[BaseEventFile]) -> None:
         """Upload what is pending in every segmented event file (raises the first OSError)."""
         for file in files:
             if isinstance(file, SegmentedEventFile):
