@@ -12,7 +12,7 @@ import uuid
 import fsspec
 import pytest
 
-from remote_helpers import UploadCounter, download, log_dir_contents
+from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents
 from tbcore import Asset, Encoded, SummaryWriter, remote, segments
 from tbcore.proto import summary_pb2
 from tbcore.testing import TensorBoardServer, read_events, tensorboard_accumulator
@@ -293,6 +293,28 @@ def test_a_forked_child_never_uploads_the_parents_segments(memfs, tmp_path, monk
     os.waitpid(pid, 0)
     writer.close()
     assert log.read_text().split() == [str(os.getpid())]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # JAX, if imported, warns
+def test_a_child_forked_while_the_upload_timer_lock_was_held_logs_remotely(memfs, tmp_path):
+    """The parent's upload-timer lock, held at the fork, is not the child's: its uploads do not deadlock."""
+    fs, root = memfs
+    writer = SummaryWriter(f"memory://{root}/run", flush_secs=60)
+    writer.add_scalar("x", 1.0, 0)
+    writer._pipeline.sync()  # the parent's record waits for the upload timer
+
+    def child() -> None:  # the child's memory store is its own: it copies what it sees for the parent to read
+        writer.add_scalar("x", 2.0, 1)
+        writer.flush()
+        writer.close()
+        download(fs, f"{root}/run", tmp_path / "child")
+
+    assert fork_while_held(writer._storage._timer_lock, child) == 0
+    writer.close()
+    download(fs, f"{root}/run", tmp_path / "parent")
+    assert _steps(tensorboard_accumulator(tmp_path / "child"), "x") == [1]
+    assert _steps(tensorboard_accumulator(tmp_path / "parent"), "x") == [0]
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,10 @@ class Storage(Protocol):
         """Make what the pipeline already wrote to ``files`` durable in the store (raises OSError)."""
         ...
 
+    def after_fork_in_child(self) -> None:
+        """Drop what belongs to the parent process (locks, timers, clients); called in a forked child."""
+        ...
+
 
 class LocalStorage:
     """Files on the local disk through ``os`` calls (the default, and the fast path)."""
@@ -93,6 +97,9 @@ class LocalStorage:
 
     def flush(self, files: Iterable[BaseEventFile]) -> None:
         """Nothing to do: every write already reached the operating system."""
+
+    def after_fork_in_child(self) -> None:
+        """Nothing to do: local files hold no lock, timer or client."""
 
 
 def write_assets(storage: Storage, assets: Sequence[tuple[str, Any]]) -> None:

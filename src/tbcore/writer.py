@@ -314,6 +314,7 @@ class Writer:
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.RLock()
+        self._storage.after_fork_in_child()
         self._pipeline.after_fork_in_child()
         for file in self._files.values():
             file.close()  # the parent's descriptors: the child writes files of its own
