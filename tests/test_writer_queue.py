@@ -84,7 +84,7 @@ def test_burst_of_large_events_waits_under_the_byte_cap_and_keeps_everything(tmp
     payloads = [bytes([i]) * 5_000 for i in range(60)]
     for data in payloads:
         pipeline.put_event(file, data)
-        assert pipeline._pending_bytes <= 20_000 + 5_000  # waited for room instead of growing
+        assert pipeline.pending_bytes <= 20_000 + 5_000  # waited for room instead of growing
     pipeline.sync(close=[file])
     pipeline.stop()
     assert _records(file) == payloads

@@ -17,6 +17,7 @@ import abc
 import errno
 import itertools
 import os
+import queue
 import socket
 import threading
 import time
@@ -178,14 +179,22 @@ class Pipeline:
         self.max_pending_items = max(self.max_queue, MIN_BACKLOG if min_backlog is None else min_backlog)
         self.error: Exception | None = None
         self._items: deque[Any] = deque()
-        self._wakeup = threading.Event()
+        # The writer thread never blocks on a lock that a caller can hold: a SIGTERM handler may
+        # interrupt a caller holding it and then wait for this thread (see tbcore.lifecycle).
+        self._wakeup: queue.SimpleQueue[None] = queue.SimpleQueue()  # wake-up tokens (C calls, no Python lock)
         self._signalled = False
         self._room = threading.Condition()  # callers wait on it while the queue is over a cap
         self._waiting = 0
-        self._pending_bytes = 0
+        self._added_bytes = 0  # bytes of large events queued, counted by callers under ``_room``
+        self._freed_bytes = 0  # ... and written, counted by the writer thread alone
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._start_lock = threading.Lock()
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes of large events (over 4 KiB) queued and not yet written."""
+        return self._added_bytes - self._freed_bytes
 
     # ----------------------------------------------------------------- caller side
     def put_scalar(self, file: BaseEventFile, tag: str, value: Any, step: int, wall_time: float) -> None:
@@ -230,7 +239,7 @@ class Pipeline:
         with self._room:
             self._waiting += 1
             try:
-                while self._pending_bytes > self.max_pending_bytes or len(self._items) > self.max_pending_items:
+                while self.pending_bytes > self.max_pending_bytes or len(self._items) > self.max_pending_items:
                     self._wake()  # starts the thread if needed
                     thread = self._thread
                     if thread is None or not thread.is_alive():
@@ -238,13 +247,13 @@ class Pipeline:
                     self._room.wait(0.05)
             finally:
                 self._waiting -= 1
-            self._pending_bytes += size
+            self._added_bytes += size
 
     def _wake(self) -> None:
         if self._thread is None:
             self._start()
         self._signalled = True
-        self._wakeup.set()
+        self._wakeup.put(None)
 
     def _start(self) -> None:
         with self._start_lock:
@@ -287,7 +296,7 @@ class Pipeline:
             return
         self.sync()
         self._stopping = True
-        self._wakeup.set()
+        self._wakeup.put(None)
         thread.join()
         self._thread = None
         self._stopping = False
@@ -295,11 +304,11 @@ class Pipeline:
     def after_fork_in_child(self) -> None:
         """Forget the parent's thread and queue in a forked child (they belong to the parent)."""
         self._items = deque()
-        self._wakeup = threading.Event()
+        self._wakeup = queue.SimpleQueue()
         self._room = threading.Condition()
         self._waiting = 0
         self._start_lock = threading.Lock()
-        self._pending_bytes = 0
+        self._added_bytes = self._freed_bytes = 0
         self._signalled = False
         self._thread = None
         self._stopping = False
@@ -307,8 +316,7 @@ class Pipeline:
     # ----------------------------------------------------------------- writer thread
     def _run(self) -> None:
         while True:
-            self._wakeup.wait(self.flush_secs)
-            self._wakeup.clear()
+            self._sleep()
             self._signalled = False
             while True:
                 try:
@@ -320,6 +328,24 @@ class Pipeline:
             if self._stopping and not self._items:
                 return
 
+    def _sleep(self) -> None:
+        """Wait for a wake-up token or ``flush_secs``; drop the tokens that came meanwhile."""
+        wakeup = self._wakeup
+        try:
+            wakeup.get(timeout=self.flush_secs)
+            while True:
+                wakeup.get_nowait()
+        except queue.Empty:
+            pass
+
+    def _notify_room(self) -> None:
+        """Wake the callers waiting for room, unless one holds the lock (they re-check every 50 ms)."""
+        if self._room.acquire(blocking=False):
+            try:
+                self._room.notify_all()
+            finally:
+                self._room.release()
+
     def _drain(self) -> None:
         """Write what is queued, in rounds of at most ``_ROUND_ITEMS`` items.
 
@@ -330,8 +356,7 @@ class Pipeline:
         while items:
             self._drain_round(min(len(items), _ROUND_ITEMS))
             if self._waiting:
-                with self._room:
-                    self._room.notify_all()
+                self._notify_room()
 
     def _drain_round(self, count: int) -> None:
         popleft = self._items.popleft
@@ -372,9 +397,8 @@ class Pipeline:
                     self.error = exc
         self._write_batches(batches)
         if freed:
-            with self._room:
-                self._pending_bytes -= freed
-                self._room.notify_all()
+            self._freed_bytes += freed
+            self._notify_room()
 
     def _write_batches(self, batches: dict[BaseEventFile, list[bytes]]) -> None:
         for file, chunks in batches.items():
