@@ -33,6 +33,7 @@ _uid = itertools.count()
 DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024  #: queued events larger than 4 KiB, in bytes
 MIN_BACKLOG = 16384  #: callers wait while max(max_queue, MIN_BACKLOG) items are pending (bounds loss and memory)
 _ROUND_ITEMS = 4096  # items written per batch while callers keep adding (at most MIN_BACKLOG)
+_NOTIFY_WAIT = 0.005  # longest wait for the callers' lock to wake them: a signal handler may hold it for good
 
 
 def event_file_name(suffix: str = "") -> str:
@@ -179,7 +180,7 @@ class Pipeline:
         self.max_pending_items = max(self.max_queue, MIN_BACKLOG if min_backlog is None else min_backlog)
         self.error: Exception | None = None
         self._items: deque[Any] = deque()
-        # The writer thread never blocks on a lock that a caller can hold: a SIGTERM handler may
+        # The writer thread never waits long for a lock that a caller can hold: a SIGTERM handler may
         # interrupt a caller holding it and then wait for this thread (see tbcore.lifecycle).
         self._wakeup: queue.SimpleQueue[None] = queue.SimpleQueue()  # wake-up tokens (C calls, no Python lock)
         self._signalled = False
@@ -339,8 +340,8 @@ class Pipeline:
             pass
 
     def _notify_room(self) -> None:
-        """Wake the callers waiting for room, unless one holds the lock (they re-check every 50 ms)."""
-        if self._room.acquire(blocking=False):
+        """Wake the callers waiting for room; skip it if the lock stays held (they re-check every 50 ms)."""
+        if self._room.acquire(timeout=_NOTIFY_WAIT):
             try:
                 self._room.notify_all()
             finally:
