@@ -15,6 +15,29 @@ from tbcore.verify import verify_file
 
 CHILD_TIMEOUT = 120
 
+#: Child code: ``collect_in_writer_thread(pipeline, file)`` queues a scalar (x = 2.0 at step 1) whose
+#: value the writer thread computes by running the garbage collector, so that a writer in a reference
+#: cycle is collected in its own thread; then waits for that and for the closes it started.
+COLLECT_IN_WRITER_THREAD = """
+import gc, threading
+import numpy as np
+
+def collect_in_writer_thread(pipeline, file):
+    collected = threading.Event()
+
+    def value():
+        gc.collect()
+        collected.set()
+        return np.array([2.0])
+
+    pipeline.put_scalar(file, "x", value, 1, 0.0)
+    pipeline._wake()
+    assert collected.wait(60), "the writer thread did not run the garbage collector"
+    for thread in threading.enumerate():
+        if thread.name == "tbcore-close":
+            thread.join(60)
+"""
+
 
 def python(code: str, *args: Any, wait: bool = True, **popen: Any) -> Any:
     """Run ``code`` (dedented) in a fresh interpreter with ``args`` as sys.argv[1:].

@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from reliability_helpers import all_files_intact, python, scalar_points, wait_for
+from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, scalar_points, wait_for
 from tbcore.testing import tensorboard_accumulator
 
 BACKLOG = 1024  # the children's MIN_BACKLOG: smaller than the loop, so the bound is really exercised
@@ -204,3 +204,26 @@ def test_error_at_exit_is_reported_on_stderr(tmp_path):
     assert result.returncode == 0
     assert "tbcore: events of" in result.stderr and "deleted" in result.stderr
     assert not os.path.exists(tmp_path / "logs")
+
+
+def test_writer_collected_in_its_own_thread_is_closed_there_without_deadlock(tmp_path):
+    """The garbage collector may finalize a writer in any thread, even its own writer thread, which
+    the close waits for: it is closed from a new thread instead, and nothing is lost."""
+    code = (
+        COLLECT_IN_WRITER_THREAD
+        + """
+import sys
+from tbcore import SummaryWriter
+writer = SummaryWriter(sys.argv[1], max_queue=10_000, flush_secs=10_000)
+writer.add_scalar("x", 1.0, 0)
+writer.cycle = writer  # only the cyclic garbage collector frees it
+pipeline, file = writer._pipeline, writer._file("")
+del writer
+collect_in_writer_thread(pipeline, file)
+print("closed", flush=True)
+"""
+    )
+    result = python(code, tmp_path)
+    assert result.returncode == 0 and result.stdout == "closed\n", result.stderr
+    all_files_intact(tmp_path)
+    assert scalar_points(tmp_path, "x") == [(0, 1.0), (1, 2.0)]

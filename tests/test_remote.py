@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import uuid
 import fsspec
 import pytest
 
+from reliability_helpers import COLLECT_IN_WRITER_THREAD, python
 from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents
 from tbcore import Asset, Encoded, SummaryWriter, remote, segments
 from tbcore.proto import summary_pb2
@@ -315,6 +317,57 @@ def test_a_child_forked_while_the_upload_timer_lock_was_held_logs_remotely(memfs
     download(fs, f"{root}/run", tmp_path / "parent")
     assert _steps(tensorboard_accumulator(tmp_path / "child"), "x") == [1]
     assert _steps(tensorboard_accumulator(tmp_path / "parent"), "x") == [0]
+
+
+REFUSING_STORE = """
+import sys
+import fsspec
+from tbcore import SummaryWriter, remote
+remote.BACKOFF_SECS = 0.001
+
+def refuse(path, data, **kwargs):
+    raise PermissionError("InvalidAccessKeyId")
+
+fsspec.filesystem("memory").pipe_file = refuse
+writer = SummaryWriter("memory://refused/run", max_queue=10_000, flush_secs=10_000)
+writer.add_scalar("x", 1.0, 0)
+"""
+UPLOAD_ERROR = (
+    "tbcore: events of memory://refused/run may be lost: tbcore could not upload "
+    "memory://refused/run/events.out.tfevents.* (1 try): PermissionError: InvalidAccessKeyId"
+)
+
+
+def _lines_before(stderr: str, marker: str) -> list[str]:
+    lines = stderr.splitlines()
+    assert marker in lines, stderr
+    return lines[: lines.index(marker)]
+
+
+def test_upload_error_of_a_collected_writer_is_printed_when_it_is_collected():
+    """A remote writer garbage-collected without close(): its upload error is printed then, not at exit."""
+    result = python(REFUSING_STORE + 'del writer\nprint("collected", file=sys.stderr)\n')
+    assert result.returncode == 0, result.stderr
+    assert [fnmatch.fnmatch(line, UPLOAD_ERROR) for line in _lines_before(result.stderr, "collected")] == [True]
+
+
+def test_upload_error_of_a_writer_collected_in_its_own_thread_is_printed():
+    """Collected by the cyclic garbage collector in its writer thread (which its close waits for): closed
+    from a new thread at once, and the upload error is printed, instead of a silent deadlock."""
+    code = (
+        COLLECT_IN_WRITER_THREAD
+        + REFUSING_STORE
+        + """
+writer.cycle = writer
+pipeline, file = writer._pipeline, writer._file("")
+del writer
+collect_in_writer_thread(pipeline, file)
+print("closed", file=sys.stderr)
+"""
+    )
+    result = python(code)
+    assert result.returncode == 0, result.stderr
+    assert [fnmatch.fnmatch(line, UPLOAD_ERROR) for line in _lines_before(result.stderr, "closed")] == [True]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import itertools
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -226,7 +225,4 @@ def _close_remote_writers() -> None:
 
     for writer in live_writers():
         if isinstance(getattr(writer, "_storage", None), FsspecStorage):
-            try:
-                writer.close()
-            except OSError as exc:
-                sys.stderr.write(f"tbcore: at exit, {exc}\n")
+            writer._finalizer()  # prints an error as at garbage collection: "tbcore: events of <log_dir> may be lost"
