@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -85,3 +86,16 @@ def wait_for(predicate: Any, timeout: float = 60.0, interval: float = 0.05) -> b
         if value or time.monotonic() > deadline:
             return bool(value)
         time.sleep(interval)
+
+
+def wait_child(pid: int, timeout: float = 60.0) -> int:
+    """Wait for the forked child ``pid`` and return its exit status; kill it and fail if it hangs past ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError("the forked child hung")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import pathlib
-import signal
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
+from reliability_helpers import wait_child
 from tbcore.reader import list_runs
 from tbcore.testing import read_events
 
@@ -61,7 +60,7 @@ def fork_while_held(lock: Any, work: Callable[[], None], timeout: float = 60.0) 
     """Fork while another thread holds ``lock``, run ``work()`` in the child; return the child's exit status.
 
     The status is 0 if ``work`` returned and 1 if it raised (printed). A child still running after
-    ``timeout`` seconds (deadlocked) is killed, and the status is -SIGKILL.
+    ``timeout`` seconds (deadlocked) is killed, and AssertionError is raised.
     """
     held, release = threading.Event(), threading.Event()
 
@@ -87,12 +86,4 @@ def fork_while_held(lock: Any, work: Callable[[], None], timeout: float = 60.0) 
     finally:
         release.set()
     holder.join(timeout)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    return -signal.SIGKILL
+    return wait_child(pid, timeout)
