@@ -18,12 +18,12 @@ pytestmark = pytest.mark.core  # numpy + tensorboard only: also run with the old
 
 WRITER_LOOP = """
 import mmap, os, struct, sys, time
-import tbcore.event_file
+import tbcore.pipeline
 from tbcore import SummaryWriter, lifecycle
 lifecycle.SIGNAL_FLUSH_TIMEOUT = 600.0  # a SIGTERM handler that waits on a lock would hang past the tests' bounds
 logdir, counter = sys.argv[1], sys.argv[2]
 max_queue, flush_secs, pause = int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
-tbcore.event_file.MIN_BACKLOG = int(sys.argv[6])  # a small cap, so that 30k fast steps exceed it
+tbcore.pipeline.MIN_BACKLOG = int(sys.argv[6])  # a small cap, so that 30k fast steps exceed it
 shared = mmap.mmap(os.open(counter, os.O_RDWR), 8)
 writer = SummaryWriter(logdir, max_queue=max_queue, flush_secs=flush_secs)
 print("ready", flush=True)

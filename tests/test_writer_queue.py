@@ -10,7 +10,8 @@ import pytest
 
 import tbcore
 from tbcore import SummaryWriter
-from tbcore.event_file import EventFile, Pipeline
+from tbcore.event_file import EventFile
+from tbcore.pipeline import Pipeline
 from tbcore.reader import iter_records
 from tbcore.testing import read_events, tensorboard_accumulator
 

@@ -29,7 +29,8 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tbcore.event_file import BaseEventFile, Pipeline
+    from tbcore.event_file import BaseEventFile
+    from tbcore.pipeline import Pipeline
     from tbcore.writer import Writer
 
 __all__ = ["SIGNAL_FLUSH_TIMEOUT", "close_all", "finalize", "live_writers", "shutdown", "track"]

@@ -28,7 +28,8 @@ from tbcore.paths import relative_parts
 from tbcore.segments import SegmentedEventFile
 
 if TYPE_CHECKING:
-    from tbcore.event_file import BaseEventFile, Pipeline
+    from tbcore.event_file import BaseEventFile
+    from tbcore.pipeline import Pipeline
 
 __all__ = ["FsspecStorage", "with_retries"]
 

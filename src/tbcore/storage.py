@@ -22,7 +22,7 @@ from tbcore.filelock import locked
 from tbcore.paths import safe_join
 
 if TYPE_CHECKING:
-    from tbcore.event_file import Pipeline
+    from tbcore.pipeline import Pipeline
 
 __all__ = ["LocalStorage", "Storage", "is_url", "open_storage", "write_assets"]
 

@@ -21,8 +21,9 @@ from tbcore import events, lifecycle, ranks, summary
 from tbcore.adapters import SCALAR_EXPECTED, adapter_for, as_float
 from tbcore.encoded import Encoded, normalize
 from tbcore.errors import invalid
-from tbcore.event_file import BaseEventFile, Pipeline
+from tbcore.event_file import BaseEventFile
 from tbcore.paths import check_name_part, default_log_dir
+from tbcore.pipeline import Pipeline
 from tbcore.proto import event_pb2
 from tbcore.storage import open_storage, write_assets
 from tbcore.validate import MAX_STEP, check_positive, check_step, check_tag, check_walltime
