@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,29 @@ from tbcore.testing import tensorboard_accumulator
 from tbcore.verify import verify_file
 
 CHILD_TIMEOUT = 120
+
+#: Child code: ``collect_in_writer_thread(pipeline, file)`` queues a scalar (x = 2.0 at step 1) whose
+#: value the writer thread computes by running the garbage collector, so that a writer in a reference
+#: cycle is collected in its own thread; then waits for that and for the closes it started.
+COLLECT_IN_WRITER_THREAD = """
+import gc, threading
+import numpy as np
+
+def collect_in_writer_thread(pipeline, file):
+    collected = threading.Event()
+
+    def value():
+        gc.collect()
+        collected.set()
+        return np.array([2.0])
+
+    pipeline.put_scalar(file, "x", value, 1, 0.0)
+    pipeline._wake()
+    assert collected.wait(60), "the writer thread did not run the garbage collector"
+    for thread in threading.enumerate():
+        if thread.name == "tbcore-close":
+            thread.join(60)
+"""
 
 
 def python(code: str, *args: Any, wait: bool = True, **popen: Any) -> Any:
@@ -62,3 +86,16 @@ def wait_for(predicate: Any, timeout: float = 60.0, interval: float = 0.05) -> b
         if value or time.monotonic() > deadline:
             return bool(value)
         time.sleep(interval)
+
+
+def wait_child(pid: int, timeout: float = 60.0) -> int:
+    """Wait for the forked child ``pid`` and return its exit status; kill it and fail if it hangs past ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError("the forked child hung")

@@ -1,10 +1,15 @@
-"""Helpers for the remote-storage tests: copy a store's objects to a local directory, count uploads."""
+"""Helpers for the remote-storage tests: copy a store's objects to a local directory, count uploads, fork."""
 
 from __future__ import annotations
 
+import os
 import pathlib
+import threading
+import traceback
+from collections.abc import Callable
 from typing import Any
 
+from reliability_helpers import wait_child
 from tbcore.reader import list_runs
 from tbcore.testing import read_events
 
@@ -49,3 +54,36 @@ def log_dir_contents(root: pathlib.Path) -> tuple[dict[str, bytes], dict[str, li
             event.wall_time = 0
         runs[run] = [event for event in events if not event.HasField("file_version")]
     return assets, runs
+
+
+def fork_while_held(lock: Any, work: Callable[[], None], timeout: float = 60.0) -> int:
+    """Fork while another thread holds ``lock``, run ``work()`` in the child; return the child's exit status.
+
+    The status is 0 if ``work`` returned and 1 if it raised (printed). A child still running after
+    ``timeout`` seconds (deadlocked) is killed, and AssertionError is raised.
+    """
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            held.set()
+            release.wait(timeout)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(timeout)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: never return into pytest
+            status = 1
+            try:
+                work()
+                status = 0
+            except BaseException:  # noqa: BLE001 - reported through the exit status
+                traceback.print_exc()
+            finally:
+                os._exit(status)
+    finally:
+        release.set()
+    holder.join(timeout)
+    return wait_child(pid, timeout)

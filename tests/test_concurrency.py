@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from reliability_helpers import all_files_intact, all_scalar_points, python, scalar_points
+from reliability_helpers import all_files_intact, all_scalar_points, python, scalar_points, wait_child
 from tbcore import SummaryWriter
 from tbcore.reader import iter_events, list_runs
 
@@ -61,18 +61,6 @@ def test_processes_write_distinct_files_into_one_log_dir(logdir, method):
         assert points[f"proc{index}"] == [(s, float(s)) for s in range(500)]
 
 
-def _wait_child(pid: int, timeout: float = 60.0) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.01)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    raise AssertionError("the forked child hung")
-
-
 def test_writer_used_after_fork_in_parent_and_child(logdir):
     """A writer created before os.fork(): the child writes a file of its own; nothing is duplicated or torn."""
     writer = SummaryWriter(logdir, max_queue=10_000, flush_secs=10_000)
@@ -90,7 +78,7 @@ def test_writer_used_after_fork_in_parent_and_child(logdir):
             os._exit(code)
     for step in range(100):
         writer.add_scalar("parent", float(step), step)
-    assert _wait_child(pid) == 0
+    assert wait_child(pid) == 0
     writer.close()
     files = all_files_intact(logdir)
     assert len(files) == 2
@@ -129,7 +117,7 @@ def test_fork_while_another_thread_is_writing(logdir):
                     os._exit(0 if _exit_via_finalizers() else 1)
             pids.append(pid)
         for pid in pids:
-            assert _wait_child(pid) == 0
+            assert wait_child(pid) == 0
     finally:
         stop.set()
         thread.join()

@@ -9,7 +9,8 @@ import struct
 
 import pytest
 
-from reliability_helpers import all_files_intact, python, scalar_points, wait_for
+from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, scalar_points, wait_for
+from tbcore.testing import tensorboard_accumulator
 
 BACKLOG = 1024  # the children's MIN_BACKLOG: smaller than the loop, so the bound is really exercised
 
@@ -17,11 +18,12 @@ pytestmark = pytest.mark.core  # numpy + tensorboard only: also run with the old
 
 WRITER_LOOP = """
 import mmap, os, struct, sys, time
-import tbcore.event_file
-from tbcore import SummaryWriter
+import tbcore.pipeline
+from tbcore import SummaryWriter, lifecycle
+lifecycle.SIGNAL_FLUSH_TIMEOUT = 600.0  # a SIGTERM handler that waits on a lock would hang past the tests' bounds
 logdir, counter = sys.argv[1], sys.argv[2]
 max_queue, flush_secs, pause = int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
-tbcore.event_file.MIN_BACKLOG = int(sys.argv[6])  # a small cap, so that 30k fast steps exceed it
+tbcore.pipeline.MIN_BACKLOG = int(sys.argv[6])  # a small cap, so that 30k fast steps exceed it
 shared = mmap.mmap(os.open(counter, os.O_RDWR), 8)
 writer = SummaryWriter(logdir, max_queue=max_queue, flush_secs=flush_secs)
 print("ready", flush=True)
@@ -34,7 +36,8 @@ time.sleep(120)
 """
 
 
-def _kill_trial(tmp_path, trial: int, max_queue: int, pause: float) -> int:
+def _kill_trial(tmp_path, trial: int, max_queue: int, pause: float, signum: int = signal.SIGKILL) -> int:
+    """Send ``signum`` to WRITER_LOOP at a random moment; return how many accepted events are not in the file."""
     logdir = tmp_path / f"trial{trial}"
     counter = tmp_path / f"counter{trial}"
     counter.write_bytes(bytes(8))
@@ -43,9 +46,13 @@ def _kill_trial(tmp_path, trial: int, max_queue: int, pause: float) -> int:
         assert child.stdout.readline().strip() == "ready", child.stderr.read()
         wait_for(lambda: struct.unpack("<q", counter.read_bytes())[0] > 0, timeout=30)
         wait_for(lambda: False, timeout=random.uniform(0.0, 0.15), interval=0.01)
+        child.send_signal(signum)
+        _out, err = child.communicate(timeout=30)
     finally:
-        child.kill()
-        child.communicate(timeout=30)
+        if child.poll() is None:
+            child.kill()
+            child.communicate(timeout=30)
+    assert child.returncode == -signum, err
     accepted = struct.unpack("<q", counter.read_bytes())[0]
     all_files_intact(logdir, torn_tail=True)
     points = scalar_points(logdir, "loss")
@@ -65,6 +72,38 @@ def test_sigkill_at_random_moments_loses_at_most_the_backlog(tmp_path):
         assert -1 <= lost <= 2 * max(max_queue, BACKLOG), (trial, lost)
         losses.append(lost)
     print("events lost per SIGKILL:", losses)
+
+
+@pytest.mark.slow
+def test_sigterm_in_a_tight_add_scalar_loop_exits_at_once_and_loses_nothing(tmp_path):
+    """SIGTERM while add_scalar runs flat out against a small backlog (the caller often waits for room,
+    holding the queue's lock): every accepted event is written and the process dies by SIGTERM."""
+    random.seed(15)
+    for trial in range(3):
+        lost = _kill_trial(tmp_path, trial, 20, 0.0, signal.SIGTERM)
+        assert lost in (-1, 0), (trial, lost)  # -1: the step being added when the signal came was written too
+
+
+def test_sigterm_while_the_caller_holds_the_queue_lock_does_not_wait_for_it(tmp_path):
+    """The SIGTERM handler runs in the interrupted thread, which may hold the queue's lock: the writer
+    thread never waits for that lock, so the handler's flush finishes and nothing is lost."""
+    code = """
+    import os, signal, sys, time
+    from tbcore import SummaryWriter, lifecycle
+    lifecycle.SIGNAL_FLUSH_TIMEOUT = 600.0  # a handler waiting on the lock would hang past python()'s bound
+    writer = SummaryWriter(sys.argv[1], max_queue=10_000, flush_secs=10_000)
+    for step in range(50):
+        writer.add_scalar("loss", float(step), step)
+        writer.add_text("notes", "x" * 5000, step)  # large events: the writer thread counts their bytes as freed
+    with writer._pipeline._room:  # the queue's lock, as a caller waiting for room holds it
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(120)
+    """
+    result = python(code, tmp_path)
+    assert result.returncode == -signal.SIGTERM, result.stderr
+    all_files_intact(tmp_path)
+    assert scalar_points(tmp_path, "loss") == [(s, float(s)) for s in range(50)]
+    assert [e.step for e in tensorboard_accumulator(tmp_path).Tensors("notes/text_summary")] == list(range(50))
 
 
 def test_sigkill_after_flush_secs_loses_nothing(tmp_path):
@@ -165,3 +204,26 @@ def test_error_at_exit_is_reported_on_stderr(tmp_path):
     assert result.returncode == 0
     assert "tbcore: events of" in result.stderr and "deleted" in result.stderr
     assert not os.path.exists(tmp_path / "logs")
+
+
+def test_writer_collected_in_its_own_thread_is_closed_there_without_deadlock(tmp_path):
+    """The garbage collector may finalize a writer in any thread, even its own writer thread, which
+    the close waits for: it is closed from a new thread instead, and nothing is lost."""
+    code = (
+        COLLECT_IN_WRITER_THREAD
+        + """
+import sys
+from tbcore import SummaryWriter
+writer = SummaryWriter(sys.argv[1], max_queue=10_000, flush_secs=10_000)
+writer.add_scalar("x", 1.0, 0)
+writer.cycle = writer  # only the cyclic garbage collector frees it
+pipeline, file = writer._pipeline, writer._file("")
+del writer
+collect_in_writer_thread(pipeline, file)
+print("closed", flush=True)
+"""
+    )
+    result = python(code, tmp_path)
+    assert result.returncode == 0 and result.stdout == "closed\n", result.stderr
+    all_files_intact(tmp_path)
+    assert scalar_points(tmp_path, "x") == [(0, 1.0), (1, 2.0)]

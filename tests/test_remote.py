@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import uuid
 import fsspec
 import pytest
 
-from remote_helpers import UploadCounter, download, log_dir_contents
+from reliability_helpers import COLLECT_IN_WRITER_THREAD, python
+from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents
 from tbcore import Asset, Encoded, SummaryWriter, remote, segments
 from tbcore.proto import summary_pb2
 from tbcore.testing import TensorBoardServer, read_events, tensorboard_accumulator
@@ -293,6 +295,79 @@ def test_a_forked_child_never_uploads_the_parents_segments(memfs, tmp_path, monk
     os.waitpid(pid, 0)
     writer.close()
     assert log.read_text().split() == [str(os.getpid())]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # JAX, if imported, warns
+def test_a_child_forked_while_the_upload_timer_lock_was_held_logs_remotely(memfs, tmp_path):
+    """The parent's upload-timer lock, held at the fork, is not the child's: its uploads do not deadlock."""
+    fs, root = memfs
+    writer = SummaryWriter(f"memory://{root}/run", flush_secs=60)
+    writer.add_scalar("x", 1.0, 0)
+    writer._pipeline.sync()  # the parent's record waits for the upload timer
+
+    def child() -> None:  # the child's memory store is its own: it copies what it sees for the parent to read
+        writer.add_scalar("x", 2.0, 1)
+        writer.flush()
+        writer.close()
+        download(fs, f"{root}/run", tmp_path / "child")
+
+    assert fork_while_held(writer._storage._timer_lock, child) == 0
+    writer.close()
+    download(fs, f"{root}/run", tmp_path / "parent")
+    assert _steps(tensorboard_accumulator(tmp_path / "child"), "x") == [1]
+    assert _steps(tensorboard_accumulator(tmp_path / "parent"), "x") == [0]
+
+
+REFUSING_STORE = """
+import sys
+import fsspec
+from tbcore import SummaryWriter, remote
+remote.BACKOFF_SECS = 0.001
+
+def refuse(path, data, **kwargs):
+    raise PermissionError("InvalidAccessKeyId")
+
+fsspec.filesystem("memory").pipe_file = refuse
+writer = SummaryWriter("memory://refused/run", max_queue=10_000, flush_secs=10_000)
+writer.add_scalar("x", 1.0, 0)
+"""
+UPLOAD_ERROR = (
+    "tbcore: events of memory://refused/run may be lost: tbcore could not upload "
+    "memory://refused/run/events.out.tfevents.* (1 try): PermissionError: InvalidAccessKeyId"
+)
+
+
+def _lines_before(stderr: str, marker: str) -> list[str]:
+    lines = stderr.splitlines()
+    assert marker in lines, stderr
+    return lines[: lines.index(marker)]
+
+
+def test_upload_error_of_a_collected_writer_is_printed_when_it_is_collected():
+    """A remote writer garbage-collected without close(): its upload error is printed then, not at exit."""
+    result = python(REFUSING_STORE + 'del writer\nprint("collected", file=sys.stderr)\n')
+    assert result.returncode == 0, result.stderr
+    assert [fnmatch.fnmatch(line, UPLOAD_ERROR) for line in _lines_before(result.stderr, "collected")] == [True]
+
+
+def test_upload_error_of_a_writer_collected_in_its_own_thread_is_printed():
+    """Collected by the cyclic garbage collector in its writer thread (which its close waits for): closed
+    from a new thread at once, and the upload error is printed, instead of a silent deadlock."""
+    code = (
+        COLLECT_IN_WRITER_THREAD
+        + REFUSING_STORE
+        + """
+writer.cycle = writer
+pipeline, file = writer._pipeline, writer._file("")
+del writer
+collect_in_writer_thread(pipeline, file)
+print("closed", file=sys.stderr)
+"""
+    )
+    result = python(code)
+    assert result.returncode == 0, result.stderr
+    assert [fnmatch.fnmatch(line, UPLOAD_ERROR) for line in _lines_before(result.stderr, "closed")] == [True]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import uuid
 import numpy as np
 import pytest
 
-from remote_helpers import UploadCounter, download, log_dir_contents
+from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents
 from tbcore import SummaryWriter, remote
 from tbcore.reader import list_runs
 from tbcore.testing import read_events, tensorboard_accumulator
@@ -151,6 +151,30 @@ def test_pending_data_is_uploaded_when_the_process_exits_without_close(s3, tmp_p
     fs.invalidate_cache()
     download(fs, f"{bucket}/exit", tmp_path)
     assert [e.step for e in read_events(tmp_path) if e.HasField("summary")] == [0, 1, 2]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # JAX, if imported, warns
+def test_a_forked_child_logs_to_s3(s3, tmp_path):
+    """s3fs refuses to run in a forked child, and the upload timer's lock may be held at the fork:
+    the child opens a client of its own and a lock of its own, and its events reach the bucket."""
+    fs, bucket, options = s3
+    writer = SummaryWriter(f"s3://{bucket}/forked", storage_options=options)
+    writer.add_scalar("x", 1.0, 0)
+    writer.flush()  # the parent's client has run before the fork
+
+    def child() -> None:
+        writer.add_scalar("x", 2.0, 1)
+        writer.flush()
+        writer.close()
+
+    assert fork_while_held(writer._storage._timer_lock, child) == 0
+    writer.add_scalar("x", 3.0, 2)
+    writer.close()
+    fs.invalidate_cache()
+    names = download(fs, f"{bucket}/forked", tmp_path)
+    assert len(names) == 2  # the parent's event file and the child's
+    assert sorted(p.step for p in tensorboard_accumulator(tmp_path).Tensors("x")) == [0, 1, 2]
 
 
 def test_tensorboard_reads_the_bucket_directly_while_segments_are_written(s3, monkeypatch):

@@ -10,7 +10,8 @@ import pytest
 
 import tbcore
 from tbcore import SummaryWriter
-from tbcore.event_file import EventFile, Pipeline
+from tbcore.event_file import EventFile
+from tbcore.pipeline import Pipeline
 from tbcore.reader import iter_records
 from tbcore.testing import read_events, tensorboard_accumulator
 
@@ -84,7 +85,7 @@ def test_burst_of_large_events_waits_under_the_byte_cap_and_keeps_everything(tmp
     payloads = [bytes([i]) * 5_000 for i in range(60)]
     for data in payloads:
         pipeline.put_event(file, data)
-        assert pipeline._pending_bytes <= 20_000 + 5_000  # waited for room instead of growing
+        assert pipeline.pending_bytes <= 20_000 + 5_000  # waited for room instead of growing
     pipeline.sync(close=[file])
     pipeline.stop()
     assert _records(file) == payloads

@@ -29,12 +29,14 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tbcore.event_file import EventFile, Pipeline
+    from tbcore.event_file import BaseEventFile
+    from tbcore.pipeline import Pipeline
     from tbcore.writer import Writer
 
 __all__ = ["SIGNAL_FLUSH_TIMEOUT", "close_all", "finalize", "live_writers", "shutdown", "track"]
 
 SIGNAL_FLUSH_TIMEOUT = 10.0  #: longest time the SIGTERM handler waits for pending events to be written
+_CLOSE_ALL_THREAD = "tbcore-close-all"
 
 _live: weakref.WeakSet[Writer] = weakref.WeakSet()
 _state = {"sigterm": False, "multiprocessing": False}
@@ -64,20 +66,36 @@ def live_writers() -> list[Writer]:
     return list(_live)
 
 
-def shutdown(pipeline: Pipeline, files: dict[str, EventFile]) -> None:
+def shutdown(pipeline: Pipeline, files: dict[str, BaseEventFile]) -> None:
     """Write what is pending, close every file and stop the thread (``close()`` and :func:`finalize`)."""
     pipeline.sync(close=[file for file in files.values() if not file.closed])
     files.clear()
     pipeline.stop()
 
 
-def finalize(pipeline: Pipeline, files: dict[str, EventFile], log_dir: str) -> None:
+def finalize(pipeline: Pipeline, files: dict[str, BaseEventFile], log_dir: str) -> None:
     """Write what is pending and close the files of a writer that was not closed (exit or collection).
 
     Nobody can receive an exception here, so an error is printed to stderr, never dropped.
+    Outside the main thread (and :func:`close_all`'s helper) the work is handed to a new thread:
+    the garbage collector may run this in the middle of another thread's work, even in the
+    writer's own thread, the upload timer holding a file's lock, or fsspec's event loop, all
+    of which the close waits for.
     """
     if not files:
         return
+    current = threading.current_thread()
+    if current is not threading.main_thread() and current.name != _CLOSE_ALL_THREAD:
+        closer = threading.Thread(target=_finalize, args=(pipeline, files, log_dir), name="tbcore-close")
+        try:
+            closer.start()  # not a daemon: the interpreter waits for it at exit
+            return
+        except RuntimeError:  # no new threads at interpreter shutdown: close here
+            pass
+    _finalize(pipeline, files, log_dir)
+
+
+def _finalize(pipeline: Pipeline, files: dict[str, BaseEventFile], log_dir: str) -> None:
     error: BaseException | None = None
     try:
         shutdown(pipeline, files)
@@ -94,7 +112,7 @@ def close_all(timeout: float | None = None) -> bool:
     Runs in a helper thread so that a lock held by the interrupted thread cannot deadlock it.
     """
     writers = live_writers()
-    worker = threading.Thread(target=_close_writers, args=(writers,), name="tbcore-close-all", daemon=True)
+    worker = threading.Thread(target=_close_writers, args=(writers,), name=_CLOSE_ALL_THREAD, daemon=True)
     worker.start()
     worker.join(timeout)
     return not worker.is_alive()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import itertools
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -29,7 +28,8 @@ from tbcore.paths import relative_parts
 from tbcore.segments import SegmentedEventFile
 
 if TYPE_CHECKING:
-    from tbcore.event_file import EventFile, Pipeline
+    from tbcore.event_file import BaseEventFile
+    from tbcore.pipeline import Pipeline
 
 __all__ = ["FsspecStorage", "with_retries"]
 
@@ -78,30 +78,49 @@ class FsspecStorage:
 
     def __init__(
         self,
-        fs: Any,
         root_url: str,
-        root_path: str,
+        options: dict[str, Any],
         segment_bytes: int = SEGMENT_BYTES,
         rewrite_factor: int = REWRITE_FACTOR,
     ) -> None:
-        self.fs = fs
         self.root_url = root_url
-        self.root_path = root_path
+        self._options = options
+        self._fs: Any
+        self._fs, path = fsspec.core.url_to_fs(root_url, **options)
+        self.root_path = path.rstrip("/")
         self.segment_bytes = segment_bytes
         self.rewrite_factor = rewrite_factor
         self._waiting: set[SegmentedEventFile] = set()
         self._timer: threading.Timer | None = None
         self._timer_lock = threading.Lock()
-        protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+        protocols = self._fs.protocol if isinstance(self._fs.protocol, (tuple, list)) else (self._fs.protocol,)
         self.makes_dirs = not OBJECT_STORES.intersection(protocols)
 
     @classmethod
     def from_url(cls, url: str, options: dict[str, Any]) -> tuple[str, FsspecStorage]:
         """Return ``(log_dir, storage)`` for a log directory URL and fsspec ``options``."""
         url = url.rstrip("/")
-        fs, path = fsspec.core.url_to_fs(url, **options)
+        storage = cls(url, options, SEGMENT_BYTES, REWRITE_FACTOR)
         _register_exit_hook()
-        return url, cls(fs, url, path.rstrip("/"), SEGMENT_BYTES, REWRITE_FACTOR)
+        return url, storage
+
+    @property
+    def fs(self) -> Any:
+        """The fsspec filesystem; opened again on first use in a forked child (see :meth:`after_fork_in_child`)."""
+        if self._fs is None:
+            self._fs = fsspec.core.url_to_fs(self.root_url, **self._options)[0]
+        return self._fs
+
+    def after_fork_in_child(self) -> None:
+        """Start afresh in a forked child: the parent's timer does not run here, and its lock may have been
+        held at the fork. The filesystem is opened again when first used: fsspec's asynchronous clients
+        (s3fs, gcsfs, adlfs) refuse to run in a forked child, and opening it only then costs children that
+        never log (DataLoader workers) nothing.
+        """
+        self._timer_lock = threading.Lock()
+        self._timer = None
+        self._waiting = set()
+        self._fs = None
 
     def fs_path(self, url: str) -> str:
         """Return the filesystem's own path for a URL under the log directory."""
@@ -111,7 +130,7 @@ class FsspecStorage:
         """Return ``root/relative``; ``relative`` must not be absolute or contain ``..`` (no symbolic links here)."""
         return "/".join([root.rstrip("/"), *relative_parts(relative, argument)])
 
-    def event_file(self, directory: str, suffix: str, pipeline: Pipeline) -> EventFile:
+    def event_file(self, directory: str, suffix: str, pipeline: Pipeline) -> BaseEventFile:
         """Start a new segmented event file in ``directory``; upload failures are reported to ``pipeline``."""
         self.makedirs(directory)
 
@@ -180,7 +199,7 @@ class FsspecStorage:
         """Lock nothing: object stores have no locks, so concurrent updates of one asset can lose one (documented)."""
         return contextlib.nullcontext()
 
-    def flush(self, files: Iterable[EventFile]) -> None:
+    def flush(self, files: Iterable[BaseEventFile]) -> None:
         """Upload what is pending in every segmented event file (raises the first OSError)."""
         for file in files:
             if isinstance(file, SegmentedEventFile):
@@ -207,7 +226,4 @@ def _close_remote_writers() -> None:
 
     for writer in live_writers():
         if isinstance(getattr(writer, "_storage", None), FsspecStorage):
-            try:
-                writer.close()
-            except OSError as exc:
-                sys.stderr.write(f"tbcore: at exit, {exc}\n")
+            writer._finalizer()  # prints an error as at garbage collection: "tbcore: events of <log_dir> may be lost"

@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from tbcore.event_file import EventFile, event_file_name
+from tbcore.event_file import BaseEventFile, event_file_name
 
 if TYPE_CHECKING:
     from tbcore.remote import FsspecStorage
@@ -44,7 +44,7 @@ def segment_name(base: str, index: int, suffix: str) -> str:
     return f"{base}.{index:08d}{suffix}"
 
 
-class SegmentedEventFile(EventFile):
+class SegmentedEventFile(BaseEventFile):
     """An event file kept as bounded segment objects; written by the pipeline thread like a local one.
 
     :param store: the storage that uploads objects.
@@ -77,11 +77,11 @@ class SegmentedEventFile(EventFile):
         flush_secs: float,
         report: Callable[[OSError], None],
     ) -> None:
-        self._store = store
         self._base = f"{directory}/{event_file_name()}"
+        super().__init__(segment_name(self._base, 0, suffix))
+        self._store = store
         self._suffix = suffix
         self._index = 0
-        self.path = segment_name(self._base, 0, suffix)
         self._uploaded = b""
         self._spent = 0
         self._pending: list[bytes] = []
@@ -90,9 +90,6 @@ class SegmentedEventFile(EventFile):
         self._flush_secs = flush_secs
         self._report = report
         self._pid = os.getpid()
-        self.tag_prefixes: dict[str, bytes] = {}
-        self.error: OSError | None = None
-        self.closed = False
 
     def write(self, chunks: list[bytes]) -> None:
         """Take framed records; upload now if the segment is full, else within ``flush_secs``."""

@@ -17,12 +17,12 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tbcore.errors import invalid
-from tbcore.event_file import EventFile
+from tbcore.event_file import BaseEventFile, EventFile
 from tbcore.filelock import locked
 from tbcore.paths import safe_join
 
 if TYPE_CHECKING:
-    from tbcore.event_file import Pipeline
+    from tbcore.pipeline import Pipeline
 
 __all__ = ["LocalStorage", "Storage", "is_url", "open_storage", "write_assets"]
 
@@ -34,7 +34,7 @@ class Storage(Protocol):
         """Return ``root/relative``, raising ValueError naming ``argument`` if it leaves ``root``."""
         ...
 
-    def event_file(self, directory: str, suffix: str, pipeline: Pipeline) -> EventFile:
+    def event_file(self, directory: str, suffix: str, pipeline: Pipeline) -> BaseEventFile:
         """Create a new event file in ``directory`` (created if needed), written by ``pipeline``."""
         ...
 
@@ -50,8 +50,12 @@ class Storage(Protocol):
         """Return a context that holds ``paths`` against other writers' read-modify-write (where the store can)."""
         ...
 
-    def flush(self, files: Iterable[EventFile]) -> None:
+    def flush(self, files: Iterable[BaseEventFile]) -> None:
         """Make what the pipeline already wrote to ``files`` durable in the store (raises OSError)."""
+        ...
+
+    def after_fork_in_child(self) -> None:
+        """Drop what belongs to the parent process (locks, timers, clients); called in a forked child."""
         ...
 
 
@@ -62,7 +66,7 @@ class LocalStorage:
         """Return ``root/relative`` after :func:`tbcore.paths.safe_join`'s checks (symbolic links included)."""
         return safe_join(root, relative, argument)
 
-    def event_file(self, directory: str, suffix: str, pipeline: Pipeline) -> EventFile:
+    def event_file(self, directory: str, suffix: str, pipeline: Pipeline) -> BaseEventFile:
         """Create a new local event file in ``directory``."""
         return EventFile(directory, suffix)
 
@@ -91,8 +95,11 @@ class LocalStorage:
         """Lock ``paths`` across processes and threads (:mod:`tbcore.filelock`)."""
         return locked(paths)
 
-    def flush(self, files: Iterable[EventFile]) -> None:
+    def flush(self, files: Iterable[BaseEventFile]) -> None:
         """Nothing to do: every write already reached the operating system."""
+
+    def after_fork_in_child(self) -> None:
+        """Nothing to do: local files hold no lock, timer or client."""
 
 
 def write_assets(storage: Storage, assets: Sequence[tuple[str, Any]]) -> None:

@@ -21,8 +21,9 @@ from tbcore import events, lifecycle, ranks, summary
 from tbcore.adapters import SCALAR_EXPECTED, adapter_for, as_float
 from tbcore.encoded import Encoded, normalize
 from tbcore.errors import invalid
-from tbcore.event_file import EventFile, Pipeline
+from tbcore.event_file import BaseEventFile
 from tbcore.paths import check_name_part, default_log_dir
+from tbcore.pipeline import Pipeline
 from tbcore.proto import event_pb2
 from tbcore.storage import open_storage, write_assets
 from tbcore.validate import MAX_STEP, check_positive, check_step, check_tag, check_walltime
@@ -70,19 +71,19 @@ class Writer:
         if all_ranks:
             self.log_dir = self._storage.join(self.log_dir, f"rank{writing_rank}", "log_dir")
         self._pipeline = Pipeline(self.max_queue, float(self.flush_secs))
-        self._files: dict[str, EventFile] = {}
+        self._files: dict[str, BaseEventFile] = {}
         self._run_dirs: dict[str, str] = {}
         self._tags: set[str] = set()
         self._scalars_runs: dict[tuple[str, str], str] = {}  # (main_tag, key) -> sub-run of add_scalars
         self._purged: set[str] = set()  # runs whose first file carries the purge_step START events
         self._lock = threading.RLock()
-        self._main: EventFile | None = None
+        self._main: BaseEventFile | None = None
         self._open_main()
         self._finalizer = weakref.finalize(self, lifecycle.finalize, self._pipeline, self._files, self.log_dir)
         lifecycle.track(self)
 
     # ------------------------------------------------------------------ files and runs
-    def _open_file(self, run: str) -> EventFile:
+    def _open_file(self, run: str) -> BaseEventFile:
         directory = self.log_dir if not run else self._run_dir(run)
         file = self._storage.event_file(directory, self.filename_suffix, self._pipeline)
         self._files[run] = file
@@ -101,7 +102,7 @@ class Writer:
             self._pipeline.put_event(file, start)
         return file
 
-    def _open_main(self) -> EventFile:
+    def _open_main(self) -> BaseEventFile:
         with self._lock:
             if self._main is None:
                 self._main = self._open_file("")
@@ -113,7 +114,7 @@ class Writer:
             directory = self._run_dirs[run] = self._storage.join(self.log_dir, run, "run")
         return directory
 
-    def _file(self, run: str) -> EventFile:
+    def _file(self, run: str) -> BaseEventFile:
         file = self._files.get(run)
         if file is None:
             with self._lock:
@@ -314,6 +315,7 @@ class Writer:
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.RLock()
+        self._storage.after_fork_in_child()
         self._pipeline.after_fork_in_child()
         for file in self._files.values():
             file.close()  # the parent's descriptors: the child writes files of its own
