@@ -63,9 +63,6 @@ def to_nhwc(array: np.ndarray, layout: str, argument: str) -> np.ndarray:
     return array.transpose([layout.index(letter) for letter in ("NTHWC" if "T" in layout else "NHWC")])
 
 
-
-
-
 def _from_pil(image: Any) -> np.ndarray:
     """Return a PIL image as an (H, W) or (H, W, C) array, converting modes without a direct meaning."""
     mode = image.mode
