@@ -25,6 +25,7 @@ DirectRun = Callable[[str, str, int, Timer], dict[str, float]]
 READERS = ("tbcore", "tbcore-numpy", "tbcore-nocrc", "tbparse", "EventAccumulator")
 PNG_ENCODERS = ("tbcore", "Up+level1", "Up+huffman", "Pillow-1", "Pillow-6")
 GIF_ENCODERS = ("tbcore", "moviepy")
+TBCORE_ONLY = {"tbcore": None}
 
 
 def _choose(impl: str, choices: dict[str, Any]) -> Any:
@@ -149,33 +150,37 @@ def png_encoding(kind: str) -> DirectRun:
     return run
 
 
+def _moviepy_gif(vid: np.ndarray, log_dir: str) -> Callable[[], bytes]:
+    """moviepy 2's ``write_gif`` of the frame grid tbcore would encode (the same pixels)."""
+    from moviepy import ImageSequenceClip
+
+    from tbcore.images import to_uint8
+    from tbplugins.imaging import power_of_two_grid, to_nhwc
+
+    frames = list(power_of_two_grid(to_uint8(to_nhwc(vid, "NTCHW", "vid"), "vid")))
+
+    def encode() -> bytes:
+        with tempfile.NamedTemporaryFile(suffix=".gif", dir=log_dir) as file:
+            ImageSequenceClip(frames, fps=4).write_gif(file.name, logger=None)
+            return file.read()
+
+    return encode
+
+
 def gif_encoding(impl: str, log_dir: str, n: int, timer: Timer) -> dict[str, float]:
     """Encode 4 videos x 16 frames of 64x64 RGB noise as one GIF ``n`` times: tbcore (Pillow) or moviepy 2."""
     from tbplugins import video
 
     vid = np.random.default_rng(0).random((4, 16, 3, 64, 64), dtype=np.float32)
-    if impl == "moviepy":
-        from moviepy import ImageSequenceClip
-
-        from tbcore.images import to_uint8
-        from tbplugins.imaging import power_of_two_grid, to_nhwc
-
-        frames = list(power_of_two_grid(to_uint8(to_nhwc(vid, "NTCHW", "vid"), "vid")))
-
-        def encode() -> int:
-            with tempfile.NamedTemporaryFile(suffix=".gif", dir=log_dir) as file:
-                ImageSequenceClip(frames, fps=4).write_gif(file.name, logger=None)
-                return len(file.read())
-    else:
-        _choose(impl, dict.fromkeys(GIF_ENCODERS))
-
-        def encode() -> int:
-            return len(video.encode("v", vid, fps=4).value[0].image.encoded_image_string)
-
+    makers: dict[str, Callable[[], Callable[[], bytes]]] = {
+        "tbcore": lambda: lambda: video.encode("v", vid, fps=4).value[0].image.encoded_image_string,
+        "moviepy": lambda: _moviepy_gif(vid, log_dir),
+    }
+    encode = _choose(impl, makers)()
     with timer:
         for _ in range(n):
-            size = encode()
-    return {"output_kib": size / 2**10}
+            data = encode()
+    return {"output_kib": len(data) / 2**10}
 
 
 # ------------------------------------------------------------------ tbcore only: remote stores, other ranks
@@ -183,7 +188,7 @@ def remote_uploads(per_flush: int) -> DirectRun:
     """Return a workload logging ``per_flush`` scalars then flushing, ``n`` times, to memory:// (no append)."""
 
     def run(impl: str, log_dir: str, n: int, timer: Timer) -> dict[str, float]:
-        _choose(impl, {"tbcore": None})
+        _choose(impl, TBCORE_ONLY)
         return _uploads(n, per_flush, timer)
 
     return run
@@ -230,7 +235,7 @@ def inactive_rank(impl: str, log_dir: str, n: int, timer: Timer) -> dict[str, fl
     """``add_scalar`` on a writer of rank 1, which writes nothing."""
     from tbcore import SummaryWriter
 
-    _choose(impl, {"tbcore": None})
+    _choose(impl, TBCORE_ONLY)
     writer = SummaryWriter(log_dir, rank=1)
     add = writer.add_scalar
     with timer:
@@ -244,7 +249,7 @@ def scalar_backlog(impl: str, log_dir: str, n: int, timer: Timer) -> dict[str, f
     """A tight add_scalar loop; a watcher thread notes the largest backlog of the writer thread (its bound)."""
     from tbcore import SummaryWriter
 
-    _choose(impl, {"tbcore": None})
+    _choose(impl, TBCORE_ONLY)
     writer = SummaryWriter(log_dir)
     items = writer._pipeline._items
     largest = [0]

@@ -61,24 +61,23 @@ def scalar_float(w: Any, n: int, timer: Timer) -> dict[str, float]:
     return {}
 
 
-def scalar_numpy(w: Any, n: int, timer: Timer) -> dict[str, float]:
-    values = [np.array(v, dtype=np.float32) for v in _rng().random(n)]
+def _add_each(w: Any, values: list[Any], timer: Timer) -> dict[str, float]:
+    """``add_scalar`` of each prepared value in turn, at steps 0, 1, ..."""
     add = w.add_scalar
     with timer:
         for i, value in enumerate(values):
             add("loss", value, i)
     return {}
+
+
+def scalar_numpy(w: Any, n: int, timer: Timer) -> dict[str, float]:
+    return _add_each(w, [np.array(v, dtype=np.float32) for v in _rng().random(n)], timer)
 
 
 def scalar_torch(w: Any, n: int, timer: Timer) -> dict[str, float]:
     import torch
 
-    values = list(torch.rand(n).unbind())
-    add = w.add_scalar
-    with timer:
-        for i, value in enumerate(values):
-            add("loss", value, i)
-    return {}
+    return _add_each(w, list(torch.rand(n).unbind()), timer)
 
 
 def scalar_tags(w: Any, n: int, timer: Timer) -> dict[str, float]:
