@@ -1,4 +1,5 @@
-"""Benchmarks: tbcore against torch.utils.tensorboard and tensorboardX, run with ``python -m benchmarks.run``.
+"""Benchmarks: tbcore against torch.utils.tensorboard, tensorboardX, other readers and encoders.
 
-See docs/performance.md for what each workload measures and the latest results.
+Run with ``python -m benchmarks.run``; docs/performance.md says what each workload measures
+and shows the latest results.
 """

@@ -1,7 +1,7 @@
 """Run one workload with one implementation in this (fresh) process and print its metrics as JSON.
 
-Every workload first runs once with one call (or one scalar read) in a scratch directory,
-untimed, so that imports and first-call set-up (plugin discovery, lazy imports) are not counted.
+Every workload first runs once with one call in a scratch directory, untimed, so that
+imports and first-call set-up (plugin discovery, lazy imports) are not counted.
 
 Usage (run.py does this): ``python -m benchmarks.child WORKLOAD IMPL LOG_DIR CALLS``.
 """
@@ -16,7 +16,8 @@ import tempfile
 import time
 from typing import Any
 
-from benchmarks.workloads import Timer, by_name, open_writer, read_scalars, write_scalars_file
+from benchmarks.timing import Timer
+from benchmarks.workloads import Workload, by_name, open_writer
 
 
 def _peak_rss_mb() -> float:
@@ -35,30 +36,25 @@ def _unavailable(exc: BaseException) -> bool:
     return type(exc).__name__ == "UnknownSummaryType"
 
 
+def _calls(workload: Workload, impl: str, log_dir: str, calls: int, timer: Timer) -> tuple[dict[str, float], float]:
+    """Run ``calls`` of the workload in ``log_dir``; return its extra metrics and the seconds ``close()`` took."""
+    if workload.direct is not None:
+        return workload.direct(impl, log_dir, calls, timer), 0.0
+    assert workload.run is not None  # Workload checks that one of the two is set
+    writer = open_writer(impl, log_dir)
+    extra = workload.run(writer, calls, timer)
+    closing = time.perf_counter()
+    writer.close()
+    return extra, time.perf_counter() - closing
+
+
 def run(name: str, impl: str, log_dir: str, calls: int) -> dict[str, Any]:
     """Run workload ``name`` with ``impl`` and return its metrics."""
     workload = by_name()[name]
+    with tempfile.TemporaryDirectory(prefix="tbcore-warm-up-") as warm_up:  # one-time costs: imports, plugins
+        _calls(workload, impl, warm_up, 1, Timer())
     timer = Timer()
-    extra: dict[str, float] = {}
-    if workload.run is None:  # the reader workload: prepare the file, then time the reading
-        with tempfile.TemporaryDirectory(prefix="tbcore-warm-up-") as warm_up:
-            write_scalars_file(warm_up, 1)
-            read_scalars(impl, warm_up, Timer())
-        write_scalars_file(log_dir, calls)
-        read = read_scalars(impl, log_dir, timer)
-        if read != calls:
-            raise RuntimeError(f"{impl} read {read} scalars, expected {calls}")
-        close_s = 0.0
-    else:
-        with tempfile.TemporaryDirectory(prefix="tbcore-warm-up-") as warm_up:  # one-time costs: imports, plugins
-            writer = open_writer(impl, warm_up)
-            workload.run(writer, 1, Timer())
-            writer.close()
-        writer = open_writer(impl, log_dir)
-        extra = workload.run(writer, calls, timer)
-        closing = time.perf_counter()
-        writer.close()
-        close_s = time.perf_counter() - closing
+    extra, close_s = _calls(workload, impl, log_dir, calls, timer)
     assert timer.started is not None, f"workload {name} never entered its timer"
     return {
         "call_us": timer.elapsed / calls * 1e6,

@@ -17,6 +17,15 @@ METRICS = (
     ("p50_us", "latency p50, µs", 1.0),
     ("p99_us", "latency p99, µs", 1.0),
     ("max_us", "latency max, µs", 1.0),
+    ("output_kib", "output of one call, KiB", 1.0),
+    ("max_pending", "largest backlog, items", 1.0),
+    ("backlog_cap", "backlog cap, items", 1.0),
+    ("puts", "uploads (PUTs)", 1.0),
+    ("uploaded_mb", "uploaded, MiB", 1.0),
+    ("largest_put_kib", "largest upload, KiB", 1.0),
+    ("stored_mb", "stored, MiB", 1.0),
+    ("segments", "objects stored", 1.0),
+    ("growing_file_mb", "one growing file would upload, MiB", 1.0),
 )
 
 #: (description, workload, metric, compared with (None: absolute), the most allowed)

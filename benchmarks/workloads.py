@@ -1,12 +1,13 @@
 """The benchmark workloads: what each implementation is asked to do, and how to open its writer.
 
-A workload prepares its inputs (not timed), then runs its calls inside ``timer`` (the
-calling thread's time). The child process times ``close()`` and the whole process's CPU.
+A writer workload gets a ``SummaryWriter`` of each implementation, prepares its inputs
+(not timed), then runs its calls inside ``timer`` (the calling thread's time); the child
+process times ``close()`` and the whole process's CPU. The workloads that open no writer
+per implementation (readers, encoders, tbcore-only figures) are in benchmarks/direct.py.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,42 +15,21 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.direct import (
+    GIF_ENCODERS,
+    PNG_ENCODERS,
+    READERS,
+    DirectRun,
+    gif_encoding,
+    inactive_rank,
+    png_encoding,
+    read_scalars,
+    remote_uploads,
+    scalar_backlog,
+)
+from benchmarks.timing import Timer
+
 WRITERS = ("tbcore", "torch", "tensorboardX")
-READERS = ("tbcore", "tbparse", "EventAccumulator")
-
-
-def rss_mb() -> float:
-    """Return this process's resident memory now, in MiB (0 where /proc is missing)."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        return 0.0
-
-
-class Timer:
-    """A context manager adding the wall time of its blocks to ``elapsed`` (seconds).
-
-    On first entry it also notes the wall clock, process CPU time and resident memory, so
-    that totals count from the first call and not from the (untimed) preparation.
-    """
-
-    def __init__(self) -> None:
-        self.elapsed = 0.0
-        self.started: float | None = None
-        self.cpu_started = 0.0
-        self.rss_started = 0.0
-
-    def __enter__(self) -> Timer:
-        if self.started is None:
-            self.rss_started = rss_mb()
-            self.cpu_started = time.process_time()
-            self.started = time.perf_counter()
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.elapsed += time.perf_counter() - self._start
 
 
 def open_writer(impl: str, log_dir: str) -> Any:
@@ -81,24 +61,23 @@ def scalar_float(w: Any, n: int, timer: Timer) -> dict[str, float]:
     return {}
 
 
-def scalar_numpy(w: Any, n: int, timer: Timer) -> dict[str, float]:
-    values = [np.array(v, dtype=np.float32) for v in _rng().random(n)]
+def _add_each(w: Any, values: list[Any], timer: Timer) -> dict[str, float]:
+    """``add_scalar`` of each prepared value in turn, at steps 0, 1, ..."""
     add = w.add_scalar
     with timer:
         for i, value in enumerate(values):
             add("loss", value, i)
     return {}
+
+
+def scalar_numpy(w: Any, n: int, timer: Timer) -> dict[str, float]:
+    return _add_each(w, [np.array(v, dtype=np.float32) for v in _rng().random(n)], timer)
 
 
 def scalar_torch(w: Any, n: int, timer: Timer) -> dict[str, float]:
     import torch
 
-    values = list(torch.rand(n).unbind())
-    add = w.add_scalar
-    with timer:
-        for i, value in enumerate(values):
-            add("loss", value, i)
-    return {}
+    return _add_each(w, list(torch.rand(n).unbind()), timer)
 
 
 def scalar_tags(w: Any, n: int, timer: Timer) -> dict[str, float]:
@@ -165,49 +144,56 @@ def latency(w: Any, n: int, timer: Timer) -> dict[str, float]:
     return {"p50_us": float(p50), "p99_us": float(p99), "max_us": float(times.max()) / 1e3}
 
 
-# ------------------------------------------------------------------ reader workload
-def write_scalars_file(log_dir: str, n: int) -> None:
-    """Write ``n`` scalars with tbcore (the input of the reader workload; not timed)."""
-    from tbcore import SummaryWriter
+def graph_torch(w: Any, n: int, timer: Timer) -> dict[str, float]:
+    """add_graph of a torch MLP of 8 x (Linear 64x64 + ReLU)."""
+    import torch
 
-    with SummaryWriter(log_dir) as w:
-        for i in range(n):
-            w.add_scalar("loss", i * 1e-3, i)
+    layers = [torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU()) for _ in range(8)]
+    model, x = torch.nn.Sequential(*layers), torch.randn(4, 64)
+    with timer:
+        for _ in range(n):
+            w.add_graph(model, x)
+    return {}
 
 
-def read_scalars(impl: str, log_dir: str, timer: Timer) -> int:
-    """Read every scalar of ``log_dir`` back with reader ``impl``; return how many were read."""
-    if impl == "tbcore":
-        import tbcore.reader as reader
+def graph_jax(w: Any, n: int, timer: Timer) -> dict[str, float]:
+    """add_graph of a JAX function: an 8-layer tanh MLP as a lax.scan (tbcore only)."""
+    import jax
+    import jax.numpy as jnp
 
-        with timer:
-            return len(reader.scalars(log_dir, as_frame=True))  # a pandas DataFrame, like tbparse's
-    if impl == "tbparse":
-        from tbparse import SummaryReader
+    def mlp() -> Callable[[Any, Any], Any]:  # a new function each call: JAX's tracing cache must not help
+        return lambda weights, h: jax.lax.scan(lambda c, w: (jnp.tanh(c @ w), None), h, weights)[0]
 
-        with timer:
-            return len(SummaryReader(log_dir).scalars)
-    if impl == "EventAccumulator":
-        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-        with timer:
-            acc = EventAccumulator(log_dir, size_guidance={"scalars": 0})  # 0: keep every value
-            acc.Reload()
-            return sum(len(acc.Scalars(tag)) for tag in acc.Tags()["scalars"])
-    raise ValueError(f"impl: expected one of {READERS}, got {impl!r}")
+    args = (jnp.ones((8, 64, 64)), jnp.ones((4, 64)))
+    with timer:
+        for _ in range(n):
+            w.add_graph(mlp(), args)
+    return {}
 
 
 # ------------------------------------------------------------------ the list
+WriterRun = Callable[[Any, int, Timer], dict[str, float]]
+
+
 @dataclass(frozen=True)
 class Workload:
-    """One benchmark workload: ``calls`` at full size, ``quick`` with ``--quick``."""
+    """One benchmark workload: ``calls`` at full size, ``quick`` with ``--quick``.
+
+    Exactly one of ``run`` (called with a writer of each implementation) and ``direct``
+    (called with the implementation's name, see benchmarks/direct.py) is set.
+    """
 
     name: str
     description: str
     calls: int
     quick: int
-    run: Callable[[Any, int, Timer], dict[str, float]] | None = None
+    run: WriterRun | None = None
     impls: tuple[str, ...] = WRITERS
+    direct: DirectRun | None = None
+
+    def __post_init__(self) -> None:
+        if (self.run is None) == (self.direct is None):
+            raise ValueError(f"workload {self.name}: expected exactly one of run and direct")
 
 
 def _image() -> np.ndarray:
@@ -218,8 +204,8 @@ def _images() -> np.ndarray:
     return _rng().random((16, 3, 64, 64), dtype=np.float32)
 
 
-def _audio() -> np.ndarray:
-    t = np.arange(44_100, dtype=np.float32) / 44_100
+def _audio(seconds: int = 1) -> np.ndarray:
+    t = np.arange(44_100 * seconds, dtype=np.float32) / 44_100
     return (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
 
 
@@ -227,8 +213,8 @@ def _video() -> np.ndarray:
     return (_rng().random((1, 16, 3, 64, 64)) * 255).astype(np.uint8)
 
 
-def _histogram_values() -> np.ndarray:
-    return _rng().standard_normal(1_000_000, dtype=np.float32)
+def _histogram_values(size: int = 1_000_000) -> np.ndarray:
+    return _rng().standard_normal(size, dtype=np.float32)
 
 
 def _prepared(method: str, make: Callable[[], np.ndarray], **kwargs: Any) -> Callable[..., dict[str, float]]:
@@ -252,15 +238,84 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("scalar_100_tags", "add_scalar, 100 tags x 1000 steps", 100_000, 2_000, scalar_tags),
     Workload("add_scalars_10_keys", "add_scalars with 10 keys, 10k steps", 10_000, 200, scalars_dict),
     Workload("histogram_1M", "add_histogram of 1M float32", 10, 2, _prepared("add_histogram", _histogram_values)),
+    Workload(
+        "histogram_10M",
+        "add_histogram of 10M float32 (memory)",
+        1,
+        1,
+        _prepared("add_histogram", lambda: _histogram_values(10_000_000)),
+    ),
     Workload("image_3x512x512", "add_image of a 3x512x512 float image", 20, 2, _prepared("add_image", _image)),
     Workload("images_16x3x64x64", "add_images of 16x3x64x64 floats", 20, 2, _prepared("add_images", _images)),
     Workload("audio_1s", "add_audio of 1 s, 44.1 kHz", 20, 2, _prepared("add_audio", _audio, sample_rate=44_100)),
+    Workload(
+        "audio_10s",
+        "add_audio of 10 s, 44.1 kHz",
+        10,
+        1,
+        _prepared("add_audio", lambda: _audio(10), sample_rate=44_100),
+    ),
     Workload("video_1x16x3x64x64", "add_video of 16 frames 3x64x64 uint8", 5, 1, _prepared("add_video", _video)),
     Workload("text", "add_text of a short Markdown string", 10_000, 200, text),
     Workload("pr_curve_100k", "add_pr_curve of 100k predictions", 10, 2, pr_curve),
     Workload("embedding_10k_x_128", "add_embedding of 10k x 128 with metadata", 1, 1, embedding),
     Workload("latency_200k", "add_scalar latency while the writer thread writes", 200_000, 5_000, latency),
-    Workload("read_1M_scalars", "read back scalars written by tbcore", 1_000_000, 5_000, None, READERS),
+    Workload("graph_torch_mlp", "add_graph of 8 x (Linear 64x64 + ReLU)", 3, 1, graph_torch),
+    Workload("graph_jax_scan", "add_graph of a JAX scan over 8 tanh layers", 3, 1, graph_jax, ("tbcore",)),
+    Workload(
+        "scalar_backlog_300k",
+        "add_scalar loop; largest writer-thread backlog",
+        300_000,
+        5_000,
+        impls=("tbcore",),
+        direct=scalar_backlog,
+    ),
+    Workload(
+        "scalar_other_rank",
+        "add_scalar on a rank that writes nothing",
+        200_000,
+        5_000,
+        impls=("tbcore",),
+        direct=inactive_rank,
+    ),
+    Workload(
+        "remote_2000x100",
+        "2000 x (100 add_scalar + flush) to memory://",
+        2_000,
+        20,
+        impls=("tbcore",),
+        direct=remote_uploads(100),
+    ),
+    Workload(
+        "remote_100x20k",
+        "100 x (20k add_scalar + flush) to memory://",
+        100,
+        2,
+        impls=("tbcore",),
+        direct=remote_uploads(20_000),
+    ),
+    Workload(
+        "read_1M_scalars", "read back scalars written by tbcore", 1_000_000, 5_000, impls=READERS, direct=read_scalars
+    ),
+    Workload(
+        "png_photo_512",
+        "encode a 512x512 noisy gradient as PNG",
+        20,
+        2,
+        impls=PNG_ENCODERS,
+        direct=png_encoding("photo"),
+    ),
+    Workload(
+        "png_smooth_512",
+        "encode a 512x512 smooth gradient as PNG",
+        20,
+        2,
+        impls=PNG_ENCODERS,
+        direct=png_encoding("smooth"),
+    ),
+    Workload(
+        "gif_4x16x3x64x64", "encode 4 x 16 frames of 64x64 noise as GIF", 5, 1, impls=GIF_ENCODERS, direct=gif_encoding
+    ),
 )
 
 

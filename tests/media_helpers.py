@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 import wave
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+import pytest
 from PIL import Image, ImageSequence
 
+from tbcore import SummaryWriter
 from tbcore.testing import read_events, tensorboard_accumulator
 
 
@@ -48,6 +52,19 @@ def decoded_wav(payload):
 def summary_count(logdir):
     """Return the number of events with a summary that tbcore's reader finds in the run."""
     return sum(1 for event in read_events(logdir) if event.HasField("summary"))
+
+
+def rejected_then_usable(
+    logdir, error: type[Exception], match: str, bad: Callable[[Any], object], good: Callable[[Any], object]
+) -> None:
+    """Check that ``bad(writer)`` raises ``error`` matching ``match`` and writes nothing, and ``good(writer)`` lands."""
+    with SummaryWriter(logdir) as writer:
+        with pytest.raises(error, match=match):
+            bad(writer)
+        writer.flush()
+        assert summary_count(logdir) == 0
+        good(writer)
+    assert summary_count(logdir) == 1
 
 
 def modules_after(code):

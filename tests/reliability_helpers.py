@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from tbcore.reader import list_runs
-from tbcore.testing import tensorboard_accumulator
 from tbcore.verify import verify_file
 
 CHILD_TIMEOUT = 120
@@ -49,21 +48,6 @@ def python(code: str, *args: Any, wait: bool = True, **popen: Any) -> Any:
     if wait:
         return subprocess.run(command, capture_output=True, text=True, timeout=CHILD_TIMEOUT, **popen)
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
-
-
-def all_scalar_points(run_dir: str | os.PathLike[str]) -> dict[str, list[tuple[int, float]]]:
-    """Return ``{tag: [(step, value), ...]}`` of one run as TensorBoard's own loader reads it (loaded once)."""
-    acc = tensorboard_accumulator(run_dir)
-    return {
-        tag: [(p.step, float(p.tensor_proto.float_val[0])) for p in acc.Tensors(tag)]
-        for tag in acc.Tags().get("tensors", [])
-        if acc.SummaryMetadata(tag).plugin_data.plugin_name == "scalars"
-    }
-
-
-def scalar_points(run_dir: str | os.PathLike[str], tag: str) -> list[tuple[int, float]]:
-    """Return ``(step, value)`` of ``tag`` in one run as TensorBoard's own loader reads it."""
-    return all_scalar_points(run_dir).get(tag, [])
 
 
 def all_files_intact(logdir: str | os.PathLike[str], *, torn_tail: bool = False) -> list[str]:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tbcore
+from tb_helpers import scalar_points
 from tbcore import SummaryWriter
 from tbcore.testing import read_events, tensorboard_accumulator
 
@@ -122,7 +123,4 @@ def test_add_scalar_does_not_wait_for_a_busy_device(logdir):
         writer.add_scalar("loss", loss, 1)
         still_computing = not loss.is_ready()
     assert still_computing
-    assert [(e.step, e.tensor_proto.float_val[0]) for e in tensorboard_accumulator(logdir).Tensors("loss")] == [
-        (0, 1.0),
-        (1, 1.0),
-    ]
+    assert scalar_points(logdir, "loss") == [(0, 1.0), (1, 1.0)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from media_helpers import decoded_image, modules_after, pixels, summary_count
+from media_helpers import decoded_image, modules_after, pixels, rejected_then_usable
 from tbcore import SummaryWriter, summary
 
 RED = [255, 0, 0]
@@ -61,13 +61,13 @@ def test_pure_encoder():
     ],
 )
 def test_bad_boxes(logdir, boxes, options, error, match):
-    with SummaryWriter(logdir) as writer:
-        with pytest.raises(error, match=match):
-            writer.add_image_with_boxes("bad", np.zeros((3, 8, 8)), boxes, 0, **options)
-        writer.flush()
-        assert summary_count(logdir) == 0
-        writer.add_image_with_boxes("good", np.zeros((3, 8, 8)), np.zeros((1, 4)), 1)
-    assert summary_count(logdir) == 1
+    rejected_then_usable(
+        logdir,
+        error,
+        match,
+        bad=lambda writer: writer.add_image_with_boxes("bad", np.zeros((3, 8, 8)), boxes, 0, **options),
+        good=lambda writer: writer.add_image_with_boxes("good", np.zeros((3, 8, 8)), np.zeros((1, 4)), 1),
+    )
 
 
 @pytest.fixture
@@ -152,13 +152,13 @@ def test_bad_figures(logdir, plt, value, error, match):
         value = make_figure(plt).gca()
     elif isinstance(value, str):
         value = [make_figure(plt), plt.figure(figsize=(1, 1), dpi=50)]
-    with SummaryWriter(logdir) as writer:
-        with pytest.raises(error, match=match):
-            writer.add_figure("bad", value, 0)
-        writer.flush()
-        assert summary_count(logdir) == 0
-        writer.add_figure("good", make_figure(plt), 1)
-    assert summary_count(logdir) == 1
+    rejected_then_usable(
+        logdir,
+        error,
+        match,
+        bad=lambda writer: writer.add_figure("bad", value, 0),
+        good=lambda writer: writer.add_figure("good", make_figure(plt), 1),
+    )
 
 
 def test_no_matplotlib_import_unless_a_figure_is_passed():

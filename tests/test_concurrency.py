@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from reliability_helpers import all_files_intact, all_scalar_points, python, scalar_points, wait_child
+from reliability_helpers import all_files_intact, python, wait_child
+from tb_helpers import all_scalar_points, scalar_points
 from tbcore import SummaryWriter
 from tbcore.reader import iter_events, list_runs
 

@@ -9,7 +9,8 @@ import struct
 
 import pytest
 
-from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, scalar_points, wait_for
+from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, wait_for
+from tb_helpers import scalar_points
 from tbcore.testing import tensorboard_accumulator
 
 BACKLOG = 1024  # the children's MIN_BACKLOG: smaller than the loop, so the bound is really exercised

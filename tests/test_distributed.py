@@ -9,9 +9,10 @@ import threading
 
 import pytest
 
+from tb_helpers import scalar_points
 from tbcore import SummaryWriter, ranks
 from tbcore.reader import list_runs
-from tbcore.testing import free_port, tensorboard_accumulator
+from tbcore.testing import free_port
 
 
 @pytest.fixture
@@ -24,10 +25,6 @@ def rank_env(monkeypatch):
 
 def _writer_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == "tbcore-writer"]
-
-
-def _values(run_dir, tag):
-    return [(p.step, p.tensor_proto.float_val[0]) for p in tensorboard_accumulator(run_dir).Tensors(tag)]
 
 
 @pytest.mark.parametrize(
@@ -77,7 +74,7 @@ def test_rank_zero_writes_by_default(rank_env, logdir):
     rank_env("RANK", "0")
     with SummaryWriter(logdir) as writer:
         writer.add_scalar("x", 1.0, 0)
-    assert _values(logdir, "x") == [(0, 1.0)]
+    assert scalar_points(logdir, "x") == [(0, 1.0)]
 
 
 def test_all_ranks_write_into_per_rank_runs(rank_env, logdir):
@@ -88,7 +85,7 @@ def test_all_ranks_write_into_per_rank_runs(rank_env, logdir):
             writer.add_scalar("x", float(rank), 0)
             writer.add_scalars("pair", {"a": 1.0}, 0)
     assert sorted(list_runs(logdir)) == ["rank0", "rank0/pair_a", "rank2", "rank2/pair_a"]
-    assert _values(logdir / "rank2", "x") == [(0, 2.0)]
+    assert scalar_points(logdir / "rank2", "x") == [(0, 2.0)]
 
 
 def test_explicit_rank_overrides_detection(rank_env, logdir):
@@ -172,11 +169,11 @@ def test_two_process_torch_distributed_job(logdir):
     main = logdir / "main"
     assert sorted(list_runs(main)) == [".", "pair_a"]
     assert len(list_runs(main)["."]) == 1  # one event file: only rank 0 wrote
-    assert _values(main, "loss") == [(step, float(step)) for step in range(5)]
-    assert _values(main / "pair_a", "pair") == [(0, 0.0)]
+    assert scalar_points(main, "loss") == [(step, float(step)) for step in range(5)]
+    assert scalar_points(main / "pair_a", "pair") == [(0, 0.0)]
 
     every = logdir / "every"
     assert sorted(list_runs(every)) == ["rank0", "rank1"]
     for rank in (0, 1):
-        assert _values(every / f"rank{rank}", "loss") == [(step, 10.0 * rank + step) for step in range(5)]
-        assert _values(every / f"rank{rank}", "total") == [(0, 3.0)]
+        assert scalar_points(every / f"rank{rank}", "loss") == [(step, 10.0 * rank + step) for step in range(5)]
+        assert scalar_points(every / f"rank{rank}", "total") == [(0, 3.0)]

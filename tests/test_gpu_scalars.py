@@ -5,15 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tb_helpers import scalar_points
 from tbcore import SummaryWriter
 from tbcore.testing import read_events, tensorboard_accumulator
 
 torch = pytest.importorskip("torch")
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
-
-
-def scalar_values(logdir, tag):
-    return [(e.step, e.tensor_proto.float_val[0]) for e in tensorboard_accumulator(logdir).Tensors(tag)]
 
 
 def test_cuda_scalar_keeps_the_value_at_the_call(logdir):
@@ -25,7 +22,7 @@ def test_cuda_scalar_keeps_the_value_at_the_call(logdir):
             writer.add_scalar("loss", loss, step)
             loss.add_(1000)  # changed in place after the call: must not be what is logged
             big.mul_(1.0)
-    assert scalar_values(logdir, "loss") == [(step, float(step)) for step in range(20)]
+    assert scalar_points(logdir, "loss") == [(step, float(step)) for step in range(20)]
 
 
 def test_add_scalar_returns_while_the_gpu_is_still_busy(logdir):
@@ -41,8 +38,8 @@ def test_add_scalar_returns_while_the_gpu_is_still_busy(logdir):
         writer.add_scalars("group", {"a": loss * 2}, 1)
         still_busy = not torch.cuda.current_stream().query()
     assert still_busy
-    assert scalar_values(logdir, "loss") == [(0, 0.0), (1, 3.0)]
-    assert scalar_values(logdir / "group_a", "group") == [(0, 0.0), (1, 6.0)]
+    assert scalar_points(logdir, "loss") == [(0, 0.0), (1, 3.0)]
+    assert scalar_points(logdir / "group_a", "group") == [(0, 0.0), (1, 6.0)]
 
 
 def test_bfloat16_and_add_scalars_cuda_values(logdir):
@@ -51,9 +48,9 @@ def test_bfloat16_and_add_scalars_cuda_values(logdir):
         for step in range(3):
             values = {"a": torch.tensor(float(step), device="cuda"), "b": torch.tensor([step * 2.0], device="cuda")}
             writer.add_scalars("m", values, step)
-    assert scalar_values(logdir, "x") == [(0, pytest.approx(0.30078125))]
-    assert scalar_values(logdir / "m_a", "m") == [(0, 0.0), (1, 1.0), (2, 2.0)]
-    assert scalar_values(logdir / "m_b", "m") == [(0, 0.0), (1, 2.0), (2, 4.0)]
+    assert scalar_points(logdir, "x") == [(0, pytest.approx(0.30078125))]
+    assert scalar_points(logdir / "m_a", "m") == [(0, 0.0), (1, 1.0), (2, 2.0)]
+    assert scalar_points(logdir / "m_b", "m") == [(0, 0.0), (1, 2.0), (2, 4.0)]
 
 
 def _summaries(logdir, device):
@@ -104,4 +101,4 @@ def test_many_steps_keep_every_value_in_order(logdir):
             writer.add_scalar("loss", loss, step)
             expected.append(float(np.float32(loss.item())))  # read after the call (this waits; the writer did not)
             weights.mul_(0.999)
-    assert scalar_values(logdir, "loss") == list(enumerate(expected))
+    assert scalar_points(logdir, "loss") == list(enumerate(expected))

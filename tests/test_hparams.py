@@ -7,6 +7,7 @@ import pytest
 from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import metadata as hp_metadata
 
+from tb_helpers import all_scalar_points
 from tbcore import SummaryWriter, summary
 from tbcore.testing import tensorboard_accumulator
 
@@ -26,16 +27,11 @@ def read_trial(run_dir):
         if (hp_metadata.SESSION_END_INFO_TAG in tags)
         else None
     )
-    scalars = {
-        tag: [(e.step, e.tensor_proto.float_val[0]) for e in acc.Tensors(tag)]
-        for tag in tags
-        if not tag.startswith("_hparams_")
-    }
     return (
         hp_metadata.parse_experiment_plugin_data(content(hp_metadata.EXPERIMENT_TAG)),
         hp_metadata.parse_session_start_info_plugin_data(content(hp_metadata.SESSION_START_INFO_TAG)),
         end,
-        scalars,
+        all_scalar_points(run_dir),
     )
 
 

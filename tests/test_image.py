@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from media_helpers import decoded_image, modules_after, pixels, summary_count
+from media_helpers import decoded_image, modules_after, pixels, rejected_then_usable
 from tbcore import SummaryWriter, images, summary
 from tbcore.proto import summary_pb2
 
@@ -163,13 +163,13 @@ BAD = [
 
 @pytest.mark.parametrize(("value", "layout", "error", "match"), BAD)
 def test_bad_input_writes_nothing_and_writer_stays_usable(logdir, value, layout, error, match):
-    with SummaryWriter(logdir) as writer:
-        with pytest.raises(error, match=match):
-            writer.add_image("bad", value, 0, dataformats=layout)
-        writer.flush()
-        assert summary_count(logdir) == 0
-        writer.add_image("good", REF, 1, dataformats="HWC")
-    assert summary_count(logdir) == 1
+    rejected_then_usable(
+        logdir,
+        error,
+        match,
+        bad=lambda writer: writer.add_image("bad", value, 0, dataformats=layout),
+        good=lambda writer: writer.add_image("good", REF, 1, dataformats="HWC"),
+    )
 
 
 def test_images_need_no_pillow_import():

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import tbcore
-from reliability_helpers import all_files_intact, python, scalar_points
+from reliability_helpers import all_files_intact, python
+from tb_helpers import scalar_points
 from tbcore import SummaryWriter
 from tbcore.reader import list_runs
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tb_helpers import scalar_points
 from tbcore import SummaryWriter
 from tbcore.testing import TensorBoardServer, read_events, tensorboard_accumulator, tensorboard_provider
 
@@ -21,13 +22,9 @@ def _crashed_then_resumed(logdir, purge_step=5):
             second.add_scalar("x", 100.0 + step, step)
 
 
-def _points(tensor_events):
-    return [(e.step, float(e.tensor_proto.float_val[0])) for e in tensor_events]
-
-
 def test_purge_step_event_accumulator(logdir):
     _crashed_then_resumed(logdir)
-    assert _points(tensorboard_accumulator(logdir).Tensors("x")) == EXPECTED
+    assert scalar_points(logdir, "x") == EXPECTED
 
 
 def test_purge_step_data_provider(logdir):
@@ -68,7 +65,7 @@ def test_purge_step_repeated_resumes(logdir):
     _crashed_then_resumed(logdir)
     with SummaryWriter(logdir, purge_step=6) as third:
         third.add_scalar("x", 200.0, 6)
-    assert _points(tensorboard_accumulator(logdir).Tensors("x")) == EXPECTED[:6] + [(6, 200.0)]
+    assert scalar_points(logdir, "x") == EXPECTED[:6] + [(6, 200.0)]
 
 
 def test_purge_step_reaches_add_scalars_sub_runs(logdir):
@@ -77,7 +74,7 @@ def test_purge_step_reaches_add_scalars_sub_runs(logdir):
             first.add_scalars("m", {"a": float(step)}, step)
     with SummaryWriter(logdir, purge_step=2) as second:
         second.add_scalars("m", {"a": 10.0}, 2)
-    assert _points(tensorboard_accumulator(logdir / "m_a").Tensors("m")) == [(0, 0.0), (1, 1.0), (2, 10.0)]
+    assert scalar_points(logdir / "m_a", "m") == [(0, 0.0), (1, 1.0), (2, 10.0)]
 
 
 def test_reopen_after_close_does_not_purge_own_data(logdir):
@@ -87,4 +84,4 @@ def test_reopen_after_close_does_not_purge_own_data(logdir):
     writer.close()
     writer.add_scalar("x", 3.0, 2)  # opens a second file
     writer.close()
-    assert _points(tensorboard_accumulator(logdir).Tensors("x")) == [(0, 1.0), (1, 2.0), (2, 3.0)]
+    assert scalar_points(logdir, "x") == [(0, 1.0), (1, 2.0), (2, 3.0)]

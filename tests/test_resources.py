@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from reliability_helpers import python, scalar_points
+from reliability_helpers import python
+from tb_helpers import scalar_points
 from tbcore import SummaryWriter, lifecycle
 
 

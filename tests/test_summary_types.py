@@ -11,6 +11,7 @@ import pytest
 
 import tbcore
 from array_cases import NUMERIC_DTYPES
+from tb_helpers import all_scalar_points
 from tbcore import SummaryWriter, summary
 from tbcore.testing import read_events, tensorboard_accumulator, tensorboard_provider
 
@@ -55,18 +56,15 @@ def _runs_and_tags(logdir) -> dict[str, list[str]]:
 
 # ---------------------------------------------------------------------------------------------- scalars
 def test_scalar_encodings_read_by_the_python_loaders(logdir):
-    from tensorboard.util import tensor_util
-
     with SummaryWriter(logdir) as writer:
         for step in range(3):
             writer.add_scalar("legacy", step + 0.5, step)
             writer.add_scalar("new", step + 0.5, step, new_style=True)
             writer.add_scalar("double", step + 0.5, step, double_precision=True)
             writer.add_scalar("both", step + 0.5, step, new_style=True, double_precision=True)
-    acc = tensorboard_accumulator(logdir)
+    points = all_scalar_points(logdir)
     for tag in ("legacy", "new", "double", "both"):
-        points = [(e.step, float(tensor_util.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
-        assert points == [(0, 0.5), (1, 1.5), (2, 2.5)], tag
+        assert points[tag] == [(0, 0.5), (1, 1.5), (2, 2.5)], tag
     series = tensorboard_provider(logdir).read_scalars(
         _request_context(), experiment_id="", plugin_name="scalars", downsample=100
     )

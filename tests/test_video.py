@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from media_helpers import blobs, decoded_image, gif_frames, modules_after, summary_count
+from media_helpers import blobs, decoded_image, gif_frames, modules_after, rejected_then_usable
 from tbcore import SummaryWriter, summary
 
 RNG = np.random.default_rng(0)
@@ -119,13 +119,13 @@ def test_pure_encoder():
     ],
 )
 def test_bad_video(logdir, value, fps, error, match):
-    with SummaryWriter(logdir) as writer:
-        with pytest.raises(error, match=match):
-            writer.add_video("bad", value, 0, fps=fps)
-        writer.flush()
-        assert summary_count(logdir) == 0
-        writer.add_video("good", video(1, 2), 1)
-    assert summary_count(logdir) == 1
+    rejected_then_usable(
+        logdir,
+        error,
+        match,
+        bad=lambda writer: writer.add_video("bad", value, 0, fps=fps),
+        good=lambda writer: writer.add_video("good", video(1, 2), 1),
+    )
 
 
 def test_video_without_moviepy_and_error_without_pillow():

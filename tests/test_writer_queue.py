@@ -9,15 +9,12 @@ import numpy as np
 import pytest
 
 import tbcore
+from tb_helpers import all_scalar_points, scalar_points
 from tbcore import SummaryWriter
 from tbcore.event_file import EventFile
 from tbcore.pipeline import Pipeline
 from tbcore.reader import iter_records
 from tbcore.testing import read_events, tensorboard_accumulator
-
-
-def _scalars(logdir, run, tag):
-    return [(p.step, p.tensor_proto.float_val[0]) for p in tensorboard_accumulator(logdir / run).Tensors(tag)]
 
 
 def test_add_scalars_fast_path_writes_what_the_generic_path_writes(logdir):
@@ -26,9 +23,12 @@ def test_add_scalars_fast_path_writes_what_the_generic_path_writes(logdir):
             writer.add_scalars("loss/parts", {"a": step * 1.0, "b": np.float32(step + 0.5)}, step)
         writer.add_scalars("loss/parts", {"a": 9.0, "c": 3.0}, 5)  # a new key: generic path again
         writer.add_scalars("loss/parts", {"a": 10.0, "c": 4.0}, 6)
-    assert _scalars(logdir, "loss_parts_a", "loss/parts") == [(s, s * 1.0) for s in range(5)] + [(5, 9.0), (6, 10.0)]
-    assert _scalars(logdir, "loss_parts_b", "loss/parts") == [(s, s + 0.5) for s in range(5)]
-    assert _scalars(logdir, "loss_parts_c", "loss/parts") == [(5, 3.0), (6, 4.0)]
+    assert scalar_points(logdir / "loss_parts_a", "loss/parts") == [(s, s * 1.0) for s in range(5)] + [
+        (5, 9.0),
+        (6, 10.0),
+    ]
+    assert scalar_points(logdir / "loss_parts_b", "loss/parts") == [(s, s + 0.5) for s in range(5)]
+    assert scalar_points(logdir / "loss_parts_c", "loss/parts") == [(5, 3.0), (6, 4.0)]
 
 
 def test_add_scalars_bad_value_for_a_known_key_writes_nothing(logdir):
@@ -38,8 +38,8 @@ def test_add_scalars_bad_value_for_a_known_key_writes_nothing(logdir):
         writer.add_scalars("m", {"a": 5.0, "b": "high"}, 1)
     writer.add_scalars("m", {"a": 3.0, "b": 4.0}, 2)
     writer.close()
-    assert _scalars(logdir, "m_a", "m") == [(0, 1.0), (2, 3.0)]
-    assert _scalars(logdir, "m_b", "m") == [(0, 2.0), (2, 4.0)]
+    assert scalar_points(logdir / "m_a", "m") == [(0, 1.0), (2, 3.0)]
+    assert scalar_points(logdir / "m_b", "m") == [(0, 2.0), (2, 4.0)]
 
 
 def test_add_scalars_works_again_after_close(logdir):
@@ -48,7 +48,7 @@ def test_add_scalars_works_again_after_close(logdir):
     writer.close()
     writer.add_scalars("m", {"a": 2.0}, 1)  # reopens the sub-run's file, as torch does
     writer.close()
-    assert _scalars(logdir, "m_a", "m") == [(0, 1.0), (1, 2.0)]
+    assert scalar_points(logdir / "m_a", "m") == [(0, 1.0), (1, 2.0)]
 
 
 def test_cpu_tensor_values_take_the_fast_path_exactly(logdir):
@@ -67,7 +67,7 @@ def test_cpu_tensor_values_take_the_fast_path_exactly(logdir):
             writer.add_scalar("x", torch.ones(2), 9)
         with pytest.raises(TypeError, match="scalar_value"):
             writer.add_scalar("x", torch.tensor(1 + 2j), 9)
-    got = [v for _, v in _scalars(logdir, ".", "x")]
+    got = [v for _, v in scalar_points(logdir, "x")]
     assert got == [float(np.float32(v.detach().float().item())) for v in values]
 
 
@@ -168,13 +168,11 @@ def test_a_deferred_value_that_cannot_be_read_loses_only_itself(logdir, fresh_pl
         writer.flush()
     writer.add_scalar("later", 5.0, 3)  # raised once: the writer goes on
     writer.close()
-    acc = tensorboard_accumulator(logdir)
-    tags = ("before", "device", "after", "later")
-    assert {tag: [(e.step, e.tensor_proto.float_val[0]) for e in acc.Tensors(tag)] for tag in tags} == {
+    assert all_scalar_points(logdir) == {
         "before": [(0, 1.0)],
         "device": [(0, 2.0)],
         "after": [(1, 4.0)],
         "later": [(3, 5.0)],
     }
-    assert acc.Tensors("h")[0].step == 1
-    assert [e.tensor_proto.float_val[0] for e in tensorboard_accumulator(logdir / "group_a").Tensors("group")] == [3.0]
+    assert [e.step for e in tensorboard_accumulator(logdir).Tensors("h")] == [1]
+    assert scalar_points(logdir / "group_a", "group") == [(2, 3.0)]

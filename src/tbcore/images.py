@@ -17,8 +17,9 @@ clipped.
 above), computed with numpy in one pass. The deflate settings are chosen per image by
 compressing 16 rows spread over it both ways: zlib level 1 where it makes them much
 smaller than Huffman-only coding (flat images: plots, masks, renders, 10x smaller),
-otherwise Huffman-only, which on photos and noise is 3-5x faster than level 1 and as
-small or smaller. See benchmarks/bench_media.py for the measurements behind these choices.
+otherwise Huffman-only, which on photos and noise is faster than level 1 (about 2x) and as
+small or smaller. The benchmark workloads png_photo_512 and png_smooth_512
+(docs/performance.md) measure these choices.
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
 ``vid_tensor`` is (N, T, C, H, W): N videos of T frames, C of 1 (grey), 3 (RGB) or 4
 (RGBA, alpha dropped: GIF has no partial transparency) channels; uint8 as is, floats in
 [0, 1] (see :mod:`tbplugins.imaging`). The N videos are tiled into one frame grid as torch
-tiles them. The GIF is written by Pillow (no moviepy needed, faster than moviepy's
-imageio path, see benchmarks/bench_media.py): each frame lasts ``1000 / fps`` ms (GIF
-counts in 10 ms units) and the animation loops forever. A moviepy clip is accepted too:
-it is sampled at ``fps`` frames per second over its duration.
+tiles them. The GIF is written by Pillow (no moviepy needed; faster than moviepy's
+imageio path, see the gif_4x16x3x64x64 benchmark workload): each frame lasts
+``1000 / fps`` ms (GIF counts in 10 ms units) and the animation loops forever. A moviepy
+clip is accepted too: it is sampled at ``fps`` frames per second over its duration.
 """
 
 from __future__ import annotations
