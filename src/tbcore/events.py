@@ -21,6 +21,7 @@ __all__ = [
     "scalar_tag_prefix",
     "session_start_event",
     "summary_event",
+    "summary_field",
 ]
 
 FILE_VERSION = "brain.Event:2"
@@ -50,7 +51,12 @@ def scalar_tag_prefix(tag: str) -> bytes:
     encoded = tag.encode("utf-8")
     value = b"\x0a" + _varint(len(encoded)) + encoded + b"\x15"  # Summary.Value.tag, simple_value key
     summary = b"\x0a" + _varint(len(value) + 4) + value  # Summary.value
-    return b"\x2a" + _varint(len(summary) + 4) + summary  # Event.summary
+    return summary_field(len(summary) + 4) + summary
+
+
+def summary_field(size: int) -> bytes:
+    """Return the wire bytes that precede a serialized ``Summary`` of ``size`` bytes in an ``Event``."""
+    return b"\x2a" + _varint(size)  # Event.summary: key and length
 
 
 def _float32(value: float) -> bytes:
@@ -74,14 +80,15 @@ def _step_field(step: int) -> bytes:
 def scalar_event(prefix: bytes, value: float, step: int, wall_time: float) -> bytes:
     """Return a serialized ``Event{wall_time, step, summary{value{tag, simple_value}}}``.
 
-    :param prefix: :func:`scalar_tag_prefix` of the tag (callers cache it per tag).
+    :param prefix: :func:`scalar_tag_prefix` of the tag (callers cache it per tag). A
+        :class:`tbcore.deferred.ScalarForm` passes its own prefix and appends its suffix.
     """
     return _WALL(0x09, wall_time) + _step_field(step) + prefix + _float32(value)
 
 
 def summary_event(summary_bytes: bytes, step: int, wall_time: float) -> bytes:
     """Return a serialized ``Event`` wrapping an already serialized ``Summary`` (of any proto class)."""
-    return _WALL(0x09, wall_time) + _step_field(step) + b"\x2a" + _varint(len(summary_bytes)) + summary_bytes
+    return _WALL(0x09, wall_time) + _step_field(step) + summary_field(len(summary_bytes)) + summary_bytes
 
 
 def event_bytes(**fields: Any) -> bytes:

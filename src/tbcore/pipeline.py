@@ -16,6 +16,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from tbcore import record
@@ -94,6 +95,17 @@ class Pipeline:
         """Queue one scalar per ``(file, value)`` pair, all with ``tag``, ``step`` and ``wall_time``."""
         items = self._items
         items.append((pairs, tag, step, wall_time))
+        if len(items) >= self.max_queue:
+            self._on_full()
+
+    def put_deferred(self, file: BaseEventFile, build: Callable[[], bytes]) -> None:
+        """Queue an event that the writer thread builds: ``build()`` returns its serialized bytes.
+
+        ``build`` may wait for a device value; if it raises :class:`DeferredValueError`, only
+        its event is lost.
+        """
+        items = self._items
+        items.append((file, build, 0))
         if len(items) >= self.max_queue:
             self._on_full()
 
@@ -275,8 +287,9 @@ class Pipeline:
                     chunks = batches[file] = []
                 if size == 5:  # one scalar: (file, tag, value, step, wall_time)
                     file.frame_scalar(chunks, item[1], item[2], item[3], item[4])
-                else:  # a serialized event: (file, data, size)
-                    record.frame_into(chunks, item[1])
+                else:  # a serialized event, or a function building it: (file, data, size)
+                    data = item[1]
+                    record.frame_into(chunks, data if data.__class__ is bytes else data())
                     freed += item[2]
             except DeferredValueError as exc:  # only this event is lost; it is reported at the next call
                 if self.error is None:

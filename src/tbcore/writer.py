@@ -7,7 +7,7 @@ closing. The torch-compatible ``add_*`` methods live in :mod:`tbcore.compat`.
 
 from __future__ import annotations
 
-import math
+import functools
 import os
 import threading
 import time
@@ -15,10 +15,8 @@ import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
-
 from tbcore import events, lifecycle, ranks, summary
-from tbcore.adapters import SCALAR_EXPECTED, adapter_for, as_float
+from tbcore.deferred import ScalarForm, learn_form, start_scalar
 from tbcore.encoded import Encoded, normalize
 from tbcore.errors import invalid
 from tbcore.event_file import BaseEventFile
@@ -75,6 +73,7 @@ class Writer:
         self._run_dirs: dict[str, str] = {}
         self._tags: set[str] = set()
         self._scalars_runs: dict[tuple[str, str], str] = {}  # (main_tag, key) -> sub-run of add_scalars
+        self._forms: dict[str, ScalarForm] = {}  # tag -> its new-style scalar event form
         self._purged: set[str] = set()  # runs whose first file carries the purge_step START events
         self._lock = threading.RLock()
         self._main: BaseEventFile | None = None
@@ -145,7 +144,8 @@ class Writer:
         does. ``new_style=True`` stores a rank-0 float32 tensor with the ``scalars`` plugin metadata.
         ``double_precision=True`` is accepted for compatibility but also stores float32: TensorBoard's
         default (Rust) loader drops float64 scalars, so torch's float64 tensors never show there.
-        GPU tensors are copied without blocking the calling thread.
+        Device values (a CUDA tensor, a JAX array) are never waited for on the calling thread:
+        the writer thread reads them.
         """
         pipeline = self._pipeline
         if pipeline.error is not None:
@@ -160,21 +160,41 @@ class Writer:
             step = check_step(global_step)
         wall = time.time() if walltime is None else check_walltime(walltime)
         if new_style or double_precision:
-            self._add("scalar", tag, scalar_value, step, wall, {"new_style": True})
+            self._add_new_style(tag, scalar_value, step, wall)
             return
         if type(scalar_value) is not float:
-            scalar_value = _scalar(scalar_value)
+            scalar_value = start_scalar(scalar_value)
         file = self._main
         if file is None:
             file = self._open_main()
         pipeline.put_scalar(file, tag, scalar_value, step, wall)
 
-    def _add_scalars(self, main_tag: Any, values: Any, global_step: Any, walltime: Any) -> None:
-        """``add_scalars``: keys seen before are queued like ``add_scalar`` into their sub-runs.
+    def _add_new_style(self, tag: str, value: Any, step: int, wall: float) -> None:
+        """``add_scalar(new_style=True)``: the writer thread frames the event from the tag's form.
 
-        A call with a new key (or anything unusual) takes the generic path, which validates it
-        and raises the documented errors; the sub-run of each key is then learned from the
-        ``scalars`` summary type, so its naming rule lives in one place.
+        The form is learned once per tag from the ``scalar`` summary type, so the bytes are its
+        encoder's; a value is only read, or its device copy started, as on the float path. A
+        replaced ``scalar`` type whose new-style value is not a float32 at a fixed place is
+        encoded on the calling thread, like any other type.
+        """
+        form = self._forms.get(tag)
+        if form is None:
+            form = learn_form(tag, lambda probe: summary.encode("scalar", tag, probe, new_style=True))
+            if form is None:
+                self._add("scalar", tag, value, step, wall, {"new_style": True})
+                return
+            if len(self._forms) > 100_000:
+                self._forms.clear()
+            self._forms[tag] = form
+        if type(value) is not float:
+            value = start_scalar(value)
+        self._pipeline.put_deferred(self._file(""), functools.partial(form.event, value, step, wall))
+
+    def _add_scalars(self, main_tag: Any, values: Any, global_step: Any, walltime: Any) -> None:
+        """``add_scalars``: one queue item with a value (or a device copy) per key, into the keys' sub-runs.
+
+        A call whose keys were all seen before is queued at once. Any other call (a new key, a
+        bad value, anything unusual) is checked first: see :meth:`_learn_scalars_runs`.
         """
         pipeline = self._pipeline
         if pipeline.error is not None:
@@ -188,7 +208,7 @@ class Writer:
                     break
                 if type(value) is not float:
                     try:
-                        value = _scalar(value)
+                        value = start_scalar(value)
                     except (TypeError, ValueError):
                         break
                 queued.append((run, value))
@@ -198,11 +218,28 @@ class Writer:
                     wall = time.time() if walltime is None else check_walltime(walltime)
                     pipeline.put_scalars([(self._file(run), value) for run, value in queued], main_tag, step, wall)
                     return
-        records = self._add("scalars", check_tag(main_tag, "main_tag"), values, global_step, walltime, {})
+        main_tag = check_tag(main_tag, "main_tag")
+        step = check_step(global_step)
+        wall = time.time() if walltime is None else check_walltime(walltime)
+        sub_runs = self._learn_scalars_runs(main_tag, values)  # checks that values is a non-empty dict, and its keys
+        started = [start_scalar(value, f"tag_scalar_dict[{key!r}]") for key, value in values.items()]
+        pipeline.put_scalars(
+            [(self._file(run), value) for run, value in zip(sub_runs, started, strict=True)], main_tag, step, wall
+        )
+
+    def _learn_scalars_runs(self, main_tag: str, values: Any) -> list[str]:
+        """Check ``values`` as the ``scalars`` summary type does; return (and remember) each key's sub-run.
+
+        The type encodes the keys with 0.0 for every value (no value is read here), so its checks
+        of the dict and its keys, and its run naming rule, stay in one place.
+        """
+        probe = dict.fromkeys(values, 0.0) if isinstance(values, Mapping) else values
+        sub_runs = [record.run for record in normalize(summary.encode("scalars", main_tag, probe))]
+        runs = self._scalars_runs
         if len(runs) > 100_000:
             runs.clear()
-        for key, record in zip(values, records, strict=True):  # one record per key, in order
-            runs[(main_tag, key)] = record.run
+        runs.update(zip(((main_tag, key) for key in probe), sub_runs, strict=True))  # one record per key, in order
+        return sub_runs
 
     def _check_tag(self, tag: Any) -> str:
         tag = check_tag(tag)
@@ -378,26 +415,3 @@ def _event_records(record: Encoded, step: int, wall: float) -> Iterable[bytes]:
         tag, data = record.run_metadata
         trm = event_pb2.TaggedRunMetadata(tag=tag, run_metadata=data)
         yield events.event_bytes(wall_time=wall, step=step, tagged_run_metadata=trm)
-
-
-def _scalar(value: Any) -> Any:
-    """Return a scalar value as a float, or as a deferred device copy for the writer thread."""
-    cls = type(value)  # not value.__class__: torch.Tensor makes that attribute lookup slow
-    if cls is np.ndarray and value.ndim == 0 and value.dtype.kind in "fiub":
-        return float(value)
-    if cls is int or cls is bool or isinstance(value, np.generic):
-        return as_float(value, "scalar_value")
-    shape = getattr(value, "shape", None)
-    if shape is not None:
-        if len(shape) > 1 or math.prod(shape) != 1:
-            raise invalid("scalar_value", SCALAR_EXPECTED, value)
-        adapter = adapter_for(cls)
-        if adapter.to_numpy_async is not None:
-            try:
-                started = adapter.to_numpy_async(value)
-            except (TypeError, ValueError) as exc:
-                raise type(exc)(f"scalar_value: {exc}") from exc
-            if type(started) is float or callable(started):
-                return started
-            return float(np.asarray(started).reshape(-1)[0])
-    return as_float(value, "scalar_value")
