@@ -42,8 +42,8 @@ def test_add_scalar_returns_while_the_gpu_is_still_busy(logdir):
     assert scalar_points(logdir / "group_a", "group") == [(0, 0.0), (1, 6.0)]
 
 
-def test_new_style_and_new_add_scalars_keys_return_while_the_gpu_is_still_busy(logdir):
-    """The first new_style call of a tag and the first call with a new add_scalars key only queue the value too."""
+def test_new_style_new_add_scalars_keys_and_same_run_return_while_the_gpu_is_still_busy(logdir):
+    """The first new_style call of a tag, a new add_scalars key and same_run only queue the value too."""
     with SummaryWriter(logdir) as writer:
         writer.add_scalar("warm", torch.zeros((), device="cuda"), 0)  # first use sets up pinned memory
         writer.flush()
@@ -55,6 +55,7 @@ def test_new_style_and_new_add_scalars_keys_return_while_the_gpu_is_still_busy(l
         writer.add_scalars("group", {"a": loss * 2}, 1)  # new main tag and key
         writer.add_scalars("group", {"a": loss, "b": loss * 3}, 2)  # a known key and a new one
         writer.add_scalar("new", loss + 1, 2, new_style=True)  # a tag seen before
+        writer.add_scalars("same", {"c": loss, "d": loss * 5}, 1, same_run=True)  # one event of both keys
         loss.add_(1000)  # changed in place after the calls: must not be what is logged
         still_busy = not torch.cuda.current_stream().query()
     assert still_busy
@@ -62,6 +63,8 @@ def test_new_style_and_new_add_scalars_keys_return_while_the_gpu_is_still_busy(l
     assert scalar_points(logdir, "double") == [(1, 3.0)]
     assert scalar_points(logdir / "group_a", "group") == [(1, 6.0), (2, 3.0)]
     assert scalar_points(logdir / "group_b", "group") == [(2, 9.0)]
+    assert scalar_points(logdir, "same/c") == [(1, 3.0)]
+    assert scalar_points(logdir, "same/d") == [(1, 15.0)]
 
 
 def test_bfloat16_and_add_scalars_cuda_values(logdir):

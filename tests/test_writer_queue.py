@@ -186,9 +186,9 @@ def test_a_deferred_value_that_cannot_be_read_loses_only_itself(logdir, fresh_pl
 
 
 def test_deferred_values_are_read_on_the_writer_thread_only(logdir, fresh_plugins):
-    """Every scalar path only queues a device value: new_style, double_precision, add_scalars' new and known keys."""
+    """Every scalar path only queues a device value: new_style, double_precision, add_scalars (new and known keys)."""
     fresh_plugins.register(_DeferredPlugin(), "deferred")
-    values = [_Deferred(float(i)) for i in range(7)]
+    values = [_Deferred(float(i)) for i in range(10)]
     with SummaryWriter(logdir, max_queue=1000, flush_secs=100) as writer:
         writer.add_scalar("plain", values[0], 0)
         writer.add_scalar("new", values[1], 0, new_style=True)  # the first call of its tag
@@ -196,10 +196,18 @@ def test_deferred_values_are_read_on_the_writer_thread_only(logdir, fresh_plugin
         writer.add_scalars("group", {"a": values[3]}, 0)  # a new key: its sub-run is learned
         writer.add_scalars("group", {"a": values[4]}, 1)  # a known key
         writer.add_scalars("group", {"a": values[5], "b": values[6]}, 2)  # a known key and a new one
-        assert [value.read_on for value in values] == [[]] * 7  # queued, not read: the writer thread sleeps
+        writer.add_scalars("same", {"c": values[7], "d": values[8]}, 0, same_run=True)
+        writer.add_scalars("same", {"c": values[9], "d": 9.5}, 1, same_run=True)
+        assert [value.read_on for value in values] == [[]] * 10  # queued, not read: the writer thread sleeps
         writer.flush()
-        assert [[thread.name for thread in value.read_on] for value in values] == [["tbcore-writer"]] * 7
-    assert all_scalar_points(logdir) == {"plain": [(0, 0.0)], "new": [(0, 1.0)], "double": [(0, 2.0)]}
+        assert [[thread.name for thread in value.read_on] for value in values] == [["tbcore-writer"]] * 10
+    assert all_scalar_points(logdir) == {
+        "plain": [(0, 0.0)],
+        "new": [(0, 1.0)],
+        "double": [(0, 2.0)],
+        "same/c": [(0, 7.0), (1, 9.0)],
+        "same/d": [(0, 8.0), (1, 9.5)],
+    }
     assert scalar_points(logdir / "group_a", "group") == [(0, 3.0), (1, 4.0), (2, 5.0)]
     assert scalar_points(logdir / "group_b", "group") == [(2, 6.0)]
 
@@ -257,6 +265,21 @@ def test_add_scalars_first_and_later_calls_write_the_scalars_types_bytes(logdir,
     assert scalar_points(logdir / "m_x_c", "m/x") == [(2, 5.5)]
 
 
+def test_add_scalars_same_run_writes_the_scalars_types_bytes(logdir, fresh_plugins):
+    fresh_plugins.register(_DeferredPlugin(), "deferred")
+    calls = [{"a": 0.5, "b": _Deferred(1.5)}, {"a": _Deferred(-0.0), "b": 1e300}, {"b": 2.5, "a": 3.5}]
+    with SummaryWriter(logdir) as writer:
+        for step, values in enumerate(calls):
+            writer.add_scalars("m/x", values, step, walltime=2.0, same_run=True)
+    numbers = [{key: getattr(v, "value", v) for key, v in values.items()} for values in calls]
+    expected = [_encoded_event("scalars", "m/x", n, step, 2.0, same_run=True) for step, n in enumerate(numbers)]
+    assert [r for r in _event_records(logdir) if b"custom_scalars__config__" not in r] == expected
+    assert all_scalar_points(logdir) == {
+        "m/x/a": [(0, 0.5), (1, -0.0), (2, 3.5)],
+        "m/x/b": [(0, 1.5), (1, math.inf), (2, 2.5)],
+    }
+
+
 def test_a_failing_deferred_value_loses_only_its_event_on_every_scalar_path(logdir, fresh_plugins):
     fresh_plugins.register(_DeferredPlugin(), "deferred")
     nan = float("nan")
@@ -266,11 +289,18 @@ def test_a_failing_deferred_value_loses_only_its_event_on_every_scalar_path(logd
     writer.add_scalar("new", _Deferred(3.0), 2, new_style=True)
     writer.add_scalars("group", {"lost": _Deferred(nan), "kept": _Deferred(4.0)}, 0)  # new keys, the first fails
     writer.add_scalars("group", {"lost": _Deferred(5.0), "kept": _Deferred(nan)}, 1)  # known keys, the last fails
+    writer.add_scalars("same", {"a": _Deferred(nan), "b": 7.0}, 0, same_run=True)  # one event: lost
+    writer.add_scalars("same", {"a": _Deferred(8.0), "b": 9.0}, 1, same_run=True)
     with pytest.raises(tbcore.DeferredValueError, match=r"tag 'new' at step 1 .*RuntimeError: the device buffer"):
         writer.flush()
     writer.add_scalar("later", 6.0, 0)  # raised once: the writer goes on
     writer.close()
-    assert all_scalar_points(logdir) == {"new": [(0, 1.0), (2, 3.0)], "later": [(0, 6.0)]}
+    assert all_scalar_points(logdir) == {
+        "new": [(0, 1.0), (2, 3.0)],
+        "later": [(0, 6.0)],
+        "same/a": [(1, 8.0)],
+        "same/b": [(1, 9.0)],
+    }
     assert scalar_points(logdir / "group_lost", "group") == [(1, 5.0)]
     assert scalar_points(logdir / "group_kept", "group") == [(0, 4.0)]
 

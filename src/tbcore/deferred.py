@@ -3,16 +3,17 @@
 :func:`start_scalar` turns a value into a float at once, or into a function that the writer
 thread calls later (a non-blocking device copy started by the array adapter's
 ``to_numpy_async``); :func:`resolve_scalar` is that later call. A :class:`ScalarForm` is
-the bytes of a scalar event around its float32 value for one tag, learned once from a
-summary type's encoder (:func:`learn_form`), so that the writer thread frames
-``new_style`` scalars without running the encoder per event.
+the bytes of a scalar event around its float32 values, learned once (per tag, or per
+``add_scalars`` key set) from a summary type's encoder (:func:`learn_form`), so that the
+writer thread frames ``new_style`` and ``same_run`` scalars without running the encoder per
+event.
 """
 
 from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from tbcore.errors import DeferredValueError, invalid
 
 __all__ = ["ScalarForm", "learn_form", "resolve_scalar", "start_scalar"]
 
-_PROBE_BYTES = b"\x11\x22\x33\x44"  # a float32 (about 716.5) whose 4 bytes are all non-zero, unlike 0.0's
+_PROBE_BYTES = b"\x11\x22\x33\x44"  # a float32 (about 716.5) whose 4 bytes all differ from 0.0's
 _PROBE = struct.unpack("<f", _PROBE_BYTES)[0]
 _ZERO_BYTES = bytes(4)
 
@@ -74,40 +75,62 @@ def resolve_scalar(value: Any, tag: str, step: int) -> float:
 
 @dataclass(frozen=True, slots=True)
 class ScalarForm:
-    """The bytes of one tag's scalar event around its float32 value.
+    """The bytes of a scalar event around its float32 values (one for ``add_scalar``, one per key for ``same_run``).
 
-    :param tag: the tag (named when a deferred value cannot be read).
-    :param prefix: the event's ``summary`` field up to the value (like :func:`tbcore.events.scalar_tag_prefix`).
-    :param suffix: the summary's bytes after the value.
+    :param names: the tag of each value, in order (named when a deferred value cannot be read).
+    :param pieces: the event's bytes from its ``summary`` field on, cut at each value (one more than ``names``).
     """
 
-    tag: str
-    prefix: bytes
-    suffix: bytes
+    names: tuple[str, ...]
+    pieces: tuple[bytes, ...]
 
-    def event(self, value: Any, step: int, wall_time: float) -> bytes:
-        """Return the serialized event of ``value`` (a float, or a deferred copy resolved here) at ``step``."""
-        if value.__class__ is not float:
-            value = resolve_scalar(value, self.tag, step)
-        return events.scalar_event(self.prefix, value, step, wall_time) + self.suffix
+    def event(self, values: Sequence[Any], step: int, wall_time: float) -> bytes:
+        """Return the serialized event of ``values`` (floats, or deferred copies resolved here) at ``step``."""
+        floats = [
+            v if v.__class__ is float else resolve_scalar(v, n, step) for v, n in zip(values, self.names, strict=True)
+        ]
+        return events.values_event(self.pieces, floats, step, wall_time)
 
 
-def learn_form(tag: str, encode: Callable[[float], Any]) -> ScalarForm | None:
-    """Learn ``tag``'s :class:`ScalarForm` from an encoder of one float (called twice, with two probe values).
+def learn_form(names: Sequence[str], encode: Callable[[list[float]], Any]) -> ScalarForm | None:
+    """Learn the :class:`ScalarForm` of an encoder of ``len(names)`` floats, by encoding probe values.
 
-    The form is what the encoder writes: its output for 0.0 and for a probe value must be one
-    plain ``Summary`` whose bytes differ only in the 4 bytes of the float32 value. Returns None
-    when they do not (the float is not stored as a float32 at a fixed place).
+    The form is what the encoder writes: its output must be one plain ``Summary`` whose bytes
+    for all values 0.0 and for all values a probe differ exactly in one float32 per value, and
+    a third call with a distinct value per position must give the bytes that the form builds.
+    Returns None when it does not (the values are not float32 at fixed places).
     """
-    zero, probe = _summary_bytes(encode(0.0)), _summary_bytes(encode(_PROBE))
-    if zero is None or probe is None or len(zero) != len(probe) or zero == probe:
+    zero = _summary_bytes(encode([0.0] * len(names)))
+    probe = _summary_bytes(encode([_PROBE] * len(names)))
+    if zero is None or probe is None or len(zero) != len(probe):
         return None
-    at = next(
-        i for i, (a, b) in enumerate(zip(zero, probe, strict=True)) if a != b
-    )  # all 4 probe bytes differ from 0.0's
-    if zero[at : at + 4] != _ZERO_BYTES or probe[at : at + 4] != _PROBE_BYTES or zero[at + 4 :] != probe[at + 4 :]:
+    pieces, start = [], 0
+    for at in _differences(zero, probe):
+        if zero[at : at + 4] != _ZERO_BYTES or probe[at : at + 4] != _PROBE_BYTES:
+            return None
+        pieces.append(probe[start:at])
+        start = at + 4
+    pieces.append(probe[start:])
+    if len(pieces) != len(names) + 1:
         return None
-    return ScalarForm(tag, events.summary_field(len(probe)) + probe[:at], probe[at + 4 :])
+    form = ScalarForm(tuple(names), (events.summary_field(len(probe)) + pieces[0], *pieces[1:]))
+    distinct = [struct.unpack("<f", bytes((1 + i % 255, 1 + i // 255 % 255, 0x33, 0x44)))[0] for i in range(len(names))]
+    check = _summary_bytes(encode(distinct))
+    if check is None or form.event(distinct, 0, 0.0) != events.summary_event(check, 0, 0.0):
+        return None
+    return form
+
+
+def _differences(a: bytes, b: bytes) -> list[int]:
+    """Return where ``a`` and ``b`` (of equal length) differ, as the start of each 4-byte window (a float32)."""
+    found, at = [], 0
+    while at < len(a):
+        if a[at] != b[at]:
+            found.append(at)
+            at += 4
+        else:
+            at += 1
+    return found
 
 
 def _summary_bytes(result: Any) -> bytes | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 from tbcore.proto import event_pb2
@@ -22,6 +23,7 @@ __all__ = [
     "session_start_event",
     "summary_event",
     "summary_field",
+    "values_event",
 ]
 
 FILE_VERSION = "brain.Event:2"
@@ -80,10 +82,21 @@ def _step_field(step: int) -> bytes:
 def scalar_event(prefix: bytes, value: float, step: int, wall_time: float) -> bytes:
     """Return a serialized ``Event{wall_time, step, summary{value{tag, simple_value}}}``.
 
-    :param prefix: :func:`scalar_tag_prefix` of the tag (callers cache it per tag). A
-        :class:`tbcore.deferred.ScalarForm` passes its own prefix and appends its suffix.
+    :param prefix: :func:`scalar_tag_prefix` of the tag (callers cache it per tag).
     """
     return _WALL(0x09, wall_time) + _step_field(step) + prefix + _float32(value)
+
+
+def values_event(pieces: Sequence[bytes], values: Sequence[float], step: int, wall_time: float) -> bytes:
+    """Return a serialized ``Event``: wall time, step, then ``pieces`` with each value as float32 between two.
+
+    :param pieces: a :class:`tbcore.deferred.ScalarForm`'s bytes, one more than ``values``.
+    """
+    out = [_WALL(0x09, wall_time), _step_field(step)]
+    for piece, value in zip(pieces, values, strict=False):  # the last piece follows the last value
+        out += (piece, _float32(value))
+    out.append(pieces[-1])
+    return b"".join(out)
 
 
 def summary_event(summary_bytes: bytes, step: int, wall_time: float) -> bytes:

@@ -12,7 +12,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from tbcore import events, lifecycle, ranks, summary
@@ -20,6 +20,7 @@ from tbcore.deferred import ScalarForm, learn_form, start_scalar
 from tbcore.encoded import Encoded, normalize
 from tbcore.errors import invalid
 from tbcore.event_file import BaseEventFile
+from tbcore.file_writer import FileWriter
 from tbcore.paths import check_name_part, default_log_dir
 from tbcore.pipeline import Pipeline
 from tbcore.proto import event_pb2
@@ -73,7 +74,7 @@ class Writer:
         self._run_dirs: dict[str, str] = {}
         self._tags: set[str] = set()
         self._scalars_runs: dict[tuple[str, str], str] = {}  # (main_tag, key) -> sub-run of add_scalars
-        self._forms: dict[str, ScalarForm] = {}  # tag -> its new-style scalar event form
+        self._forms: dict[Any, ScalarForm] = {}  # tag (new_style) or (main_tag, keys) (same_run) -> its form
         self._purged: set[str] = set()  # runs whose first file carries the purge_step START events
         self._lock = threading.RLock()
         self._main: BaseEventFile | None = None
@@ -170,25 +171,51 @@ class Writer:
         pipeline.put_scalar(file, tag, scalar_value, step, wall)
 
     def _add_new_style(self, tag: str, value: Any, step: int, wall: float) -> None:
-        """``add_scalar(new_style=True)``: the writer thread frames the event from the tag's form.
-
-        The form is learned once per tag from the ``scalar`` summary type, so the bytes are its
-        encoder's; a value is only read, or its device copy started, as on the float path. A
-        replaced ``scalar`` type whose new-style value is not a float32 at a fixed place is
-        encoded on the calling thread, like any other type.
-        """
-        form = self._forms.get(tag)
+        """``add_scalar(new_style=True)``: the writer thread frames the event from the tag's form (:meth:`_form`)."""
+        form = self._form(tag, (tag,), lambda numbers: summary.encode("scalar", tag, numbers[0], new_style=True))
         if form is None:
-            form = learn_form(tag, lambda probe: summary.encode("scalar", tag, probe, new_style=True))
-            if form is None:
-                self._add("scalar", tag, value, step, wall, {"new_style": True})
-                return
-            if len(self._forms) > 100_000:
-                self._forms.clear()
-            self._forms[tag] = form
+            self._add("scalar", tag, value, step, wall, {"new_style": True})
+            return
         if type(value) is not float:
             value = start_scalar(value)
-        self._pipeline.put_deferred(self._file(""), functools.partial(form.event, value, step, wall))
+        self._pipeline.put_deferred(self._file(""), functools.partial(form.event, (value,), step, wall))
+
+    def _add_scalars_same_run(self, main_tag: str, values: Any, global_step: Any, walltime: Any) -> None:
+        """``add_scalars(same_run=True)``: one event of all keys, framed by the writer thread (see :meth:`_form`)."""
+        self._pipeline.check()
+        step = check_step(global_step)
+        wall = time.time() if walltime is None else check_walltime(walltime)
+        form = None
+        if isinstance(values, Mapping) and values:
+            keys = tuple(values)
+
+            def encode(numbers: list[float]) -> Any:
+                return summary.encode("scalars", main_tag, dict(zip(keys, numbers, strict=True)), same_run=True)
+
+            form = self._form((main_tag, keys), [f"{main_tag}/{key}" for key in keys], encode)
+        if form is None:  # the type's error for what is not a non-empty dict
+            self._add("scalars", main_tag, values, step, wall, {"same_run": True})
+            return
+        started = tuple(start_scalar(value, f"tag_scalar_dict[{key!r}]") for key, value in values.items())
+        self._pipeline.put_deferred(self._file(""), functools.partial(form.event, started, step, wall))
+
+    def _form(self, key: Any, names: Sequence[str], encode: Callable[[list[float]], Any]) -> ScalarForm | None:
+        """Return the form of the events that ``encode`` (a summary type's encoder) makes, learned once per ``key``.
+
+        The bytes written are the encoder's, and it checks the tag and keys as it always does;
+        values are only read, or their device copies started, as on the float path. A summary
+        type whose values are not float32 at fixed places (a replaced built-in) gets None: the
+        call is then encoded on the calling thread, like any other type.
+        """
+        forms = self._forms
+        form = forms.get(key)
+        if form is None:
+            form = learn_form(names, encode)
+            if form is not None:
+                if len(forms) > 100_000:
+                    forms.clear()
+                forms[key] = form
+        return form
 
     def _add_scalars(self, main_tag: Any, values: Any, global_step: Any, walltime: Any) -> None:
         """``add_scalars``: one queue item with a value (or a device copy) per key, into the keys' sub-runs.
@@ -269,12 +296,12 @@ class Writer:
         """
         self._add(kind, tag, value, step, walltime, options)
 
-    def _add(self, kind: str, tag: Any, value: Any, step: Any, walltime: Any, options: dict[str, Any]) -> list[Encoded]:
+    def _add(self, kind: str, tag: Any, value: Any, step: Any, walltime: Any, options: dict[str, Any]) -> None:
         self._pipeline.check()
         tag = self._check_tag(tag)
         step = check_step(step)
         wall = time.time() if walltime is None else check_walltime(walltime)
-        return self._write(summary.encode(kind, tag, value, **options), step, wall)
+        self._write(summary.encode(kind, tag, value, **options), step, wall)
 
     def write(self, result: Any, step: int | None = None, walltime: float | None = None) -> None:
         """Write an encoder's result (a ``Summary``, an :class:`Encoded` or a list of them).
@@ -286,15 +313,14 @@ class Writer:
         self._pipeline.check()
         self._write(result, check_step(step), time.time() if walltime is None else check_walltime(walltime))
 
-    def _write(self, result: Any, step: int, wall: float) -> list[Encoded]:
-        """:meth:`write` with ``step`` and ``wall`` already checked; returns the records written."""
+    def _write(self, result: Any, step: int, wall: float) -> None:
+        """:meth:`write` with ``step`` and ``wall`` already checked."""
         records = normalize(result)
         write_assets(self._storage, [asset for record in records for asset in self._plan_assets(record)])
         for record in records:
             file = self._file(record.run)
             for data in _event_records(record, step if record.step is None else record.step, wall):
                 self._pipeline.put_event(file, data)
-        return records
 
     def _plan_assets(self, record: Encoded) -> list[tuple[str, Any]]:
         run_dir = self.log_dir if not record.run else self._run_dir(record.run)
@@ -358,52 +384,6 @@ class Writer:
             file.close()  # the parent's descriptors: the child writes files of its own
         self._files.clear()
         self._main = None
-
-
-class FileWriter:
-    """The low-level view of a writer's run that integrations use (``writer.file_writer``)."""
-
-    def __init__(self, writer: Writer) -> None:
-        self._writer = writer
-
-    def get_logdir(self) -> str:
-        """Return the run directory."""
-        return self._writer.log_dir
-
-    def add_event(self, event: Any, step: int | None = None, walltime: float | None = None) -> None:
-        """Write an ``Event`` proto (tbcore's, TensorBoard's or TensorFlow's), setting step and wall time if given."""
-        if not hasattr(event, "SerializeToString"):
-            raise invalid("event", "an Event protocol buffer", event, kind=TypeError)
-        data = event.SerializeToString()
-        parsed = event_pb2.Event.FromString(data)
-        parsed.wall_time = time.time() if walltime is None else check_walltime(walltime)
-        if step is not None:
-            parsed.step = check_step(step, "step")
-        self._writer._pipeline.check()
-        self._writer._pipeline.put_event(self._writer._file(""), parsed.SerializeToString())
-
-    def add_summary(self, summary: Any, global_step: int | None = None, walltime: float | None = None) -> None:
-        """Write a ``Summary`` proto (tbcore's, TensorBoard's or TensorFlow's) as one event."""
-        if not hasattr(summary, "SerializeToString"):
-            raise invalid("summary", "a Summary protocol buffer", summary, kind=TypeError)
-        step = check_step(global_step)
-        wall = time.time() if walltime is None else check_walltime(walltime)
-        self._writer._pipeline.check()
-        data = events.summary_event(summary.SerializeToString(), step, wall)
-        self._writer._pipeline.put_event(self._writer._file(""), data)
-
-    def add_graph(self, graph_def: Any, walltime: float | None = None) -> None:
-        """Write a ``GraphDef`` proto (or its serialized bytes) as the run graph."""
-        data = graph_def if isinstance(graph_def, bytes) else graph_def.SerializeToString()
-        self._writer.write(Encoded(graph_def=data), 0, walltime)
-
-    def flush(self) -> None:
-        """Flush the writer (see :meth:`Writer.flush`)."""
-        self._writer.flush()
-
-    def close(self) -> None:
-        """Close the writer (see :meth:`Writer.close`)."""
-        self._writer.close()
 
 
 def _event_records(record: Encoded, step: int, wall: float) -> Iterable[bytes]:
