@@ -2,8 +2,9 @@
 
 The training thread never touches the disk for events: ``add_*`` calls append a small
 item to a queue (a tuple for scalars; serialized event bytes, or a function that builds
-them, for everything else) and return. One daemon thread per :class:`Pipeline` drains the queue in batches, builds and
-frames the records (native CRC32C) and writes each file's batch with one ``write``.
+them, for everything else) and return. One daemon thread per :class:`Pipeline` drains
+the queue in batches, builds and frames the records (native CRC32C) and writes each
+file's batch with one ``write``.
 Data reaches the operating system (and so survives the process being killed) at each
 drain: when ``max_queue`` items are pending, every ``flush_secs``, or on ``flush()``.
 
