@@ -27,6 +27,8 @@ __all__ = [
     "tensor_to_numpy",
 ]
 
+#: numpy dtype name -> TensorFlow ``DataType`` enum, for every dtype a ``TensorProto`` can hold
+#: (the real numbers, bool, complex, bfloat16 and the float8 kinds of ``ml_dtypes``).
 DTYPE_TO_ENUM: dict[str, types_pb2.DataType] = {
     "float32": types_pb2.DT_FLOAT,
     "float64": types_pb2.DT_DOUBLE,
