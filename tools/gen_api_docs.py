@@ -13,6 +13,7 @@ docstring turned from reST fields (``:param x:``, ``:raises E:``, ``:returns:``)
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import inspect
 import pathlib
@@ -52,13 +53,24 @@ class _Raw(str):
 def signature(function: Callable[..., Any], *, name: str, prefix: str = "def ") -> str:
     """Return ``def name(params) -> return``, one parameter a line when it is longer than :data:`WIDTH`."""
     sig = inspect.signature(function)
-    texts = _parameter_texts(list(sig.parameters.values()))
+    texts = _parameter_texts([_readable_default(function, p) for p in sig.parameters.values()])
     returns = sig.return_annotation
     result = "" if returns is inspect.Signature.empty or prefix == "class " else f" -> {returns}"
     one_line = f"{prefix}{name}({', '.join(texts)}){result}"
     if len(one_line) <= WIDTH or not texts:
         return one_line
     return f"{prefix}{name}(\n" + "".join(f"    {text},\n" for text in texts) + f"){result}"
+
+
+def _readable_default(function: Callable[..., Any], param: inspect.Parameter) -> inspect.Parameter:
+    """``param`` with a default that reads as Python: a dataclass ``default_factory`` as its call, a class by name."""
+    fields = {f.name: f for f in dataclasses.fields(function)} if dataclasses.is_dataclass(function) else {}
+    factory = fields[param.name].default_factory if param.name in fields else dataclasses.MISSING
+    if factory is not dataclasses.MISSING:
+        return param.replace(default=_Raw(f"{getattr(factory, '__name__', factory)}()"))
+    if param.default is not param.empty and isinstance(param.default, type):  # not <class ...>
+        return param.replace(default=_Raw(param.default.__name__))
+    return param
 
 
 def _parameter_texts(params: list[inspect.Parameter]) -> list[str]:
