@@ -13,7 +13,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -29,6 +29,8 @@ from tbcore.storage import open_storage, write_assets
 from tbcore.validate import MAX_STEP, check_positive, check_step, check_tag, check_walltime
 
 __all__ = ["FileWriter", "Writer"]
+
+_W = TypeVar("_W", bound="Writer")  # ``with SummaryWriter() as w`` types ``w`` as a SummaryWriter
 
 
 class Writer:
@@ -299,7 +301,7 @@ class Writer:
         if error is not None:
             raise error
 
-    def __enter__(self) -> Writer:
+    def __enter__(self: _W) -> _W:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -324,7 +326,11 @@ class Writer:
 
 
 class FileWriter:
-    """The low-level view of a writer's run that integrations use (``writer.file_writer``)."""
+    """The low-level view of a writer's run that integrations use (``writer.file_writer``).
+
+    :raises TypeError: (``add_*``) not a protocol buffer, or a bad ``step``/``walltime``.
+    :raises OSError: (any method) an earlier background write failed.
+    """
 
     def __init__(self, writer: Writer) -> None:
         self._writer = writer
