@@ -154,3 +154,5 @@ def test_every_page_is_in_the_nav_and_the_index():
     for page in gen.PAGES.values():
         assert f"api/{page}.md" in nav
         assert f"]({page}.md)" in index
+    assert "](api/index.md)" in (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    assert "](docs/api/index.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
