@@ -198,7 +198,7 @@ def _class_section(name: str, cls: type) -> list[str]:
             target: object = member
         else:
             function = member.__func__ if isinstance(member, (staticmethod, classmethod)) else member
-            out += [_code(signature(function, name=member_name)), ""]  # type: ignore[arg-type]
+            out += [_code(signature(function, name=member_name)), ""]
             target = function
         if owner is not cls:
             out += [f"*Inherited from `{owner.__name__}`.*", ""]

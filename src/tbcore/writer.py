@@ -36,7 +36,8 @@ _W = TypeVar("_W", bound="Writer")  # ``with SummaryWriter() as w`` types ``w`` 
 class Writer:
     """Writes TensorBoard event files for one run directory.
 
-    See :class:`tbcore.SummaryWriter` for the torch-compatible constructor documentation.
+    See :class:`tbcore.SummaryWriter` for the torch-compatible constructor documentation and
+    the errors every method raises.
     """
 
     def __init__(
