@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypedDict, cast, overload
 
 import numpy as np
 
@@ -27,6 +27,21 @@ from tbcore.scan import Block, CorruptRecordError, iter_blocks
 
 if TYPE_CHECKING:
     import pandas as pd
+    from typing_extensions import Unpack
+
+    _Path: TypeAlias = "str | os.PathLike[str]"
+    _Dict: TypeAlias = "dict[str, np.ndarray]"  # as_frame=False: {column: numpy array}
+    _Table: TypeAlias = "pd.DataFrame | dict[str, np.ndarray]"  # as_frame=None: pandas if installed
+
+
+class _Options(TypedDict, total=False):
+    """The keywords of every table function besides ``as_frame`` (see :func:`table`)."""
+
+    runs: Iterable[str] | None
+    tags: Iterable[str] | None
+    check_crc: bool
+    on_corrupt: OnCorrupt
+
 
 __all__ = ["COLUMNS", "audio", "hparams", "histograms", "images", "scalars", "table", "tensors", "text"]
 
@@ -174,38 +189,11 @@ def _add_scalars(columns: _Columns, run: int, fast: Any, rows: list[tuple[int, s
 
 
 @overload
-def table(
-    logdir: str | os.PathLike[str],
-    plugin: str,
-    *,
-    runs: Iterable[str] | None = ...,
-    tags: Iterable[str] | None = ...,
-    check_crc: bool = ...,
-    on_corrupt: OnCorrupt = ...,
-    as_frame: Literal[True],
-) -> pd.DataFrame: ...
+def table(logdir: _Path, plugin: str, *, as_frame: Literal[True], **options: Unpack[_Options]) -> pd.DataFrame: ...
 @overload
-def table(
-    logdir: str | os.PathLike[str],
-    plugin: str,
-    *,
-    runs: Iterable[str] | None = ...,
-    tags: Iterable[str] | None = ...,
-    check_crc: bool = ...,
-    on_corrupt: OnCorrupt = ...,
-    as_frame: Literal[False],
-) -> dict[str, np.ndarray]: ...
+def table(logdir: _Path, plugin: str, *, as_frame: Literal[False], **options: Unpack[_Options]) -> _Dict: ...
 @overload
-def table(
-    logdir: str | os.PathLike[str],
-    plugin: str,
-    *,
-    runs: Iterable[str] | None = ...,
-    tags: Iterable[str] | None = ...,
-    check_crc: bool = ...,
-    on_corrupt: OnCorrupt = ...,
-    as_frame: bool | None = ...,
-) -> pd.DataFrame | dict[str, np.ndarray]: ...
+def table(logdir: _Path, plugin: str, *, as_frame: bool | None = ..., **options: Unpack[_Options]) -> _Table: ...
 def table(
     logdir: str | os.PathLike[str],
     plugin: str,
@@ -247,38 +235,11 @@ class _PluginTable(Protocol):
     """The type of :func:`scalars` and the other tables of one plugin: :func:`table` without ``plugin``."""
 
     @overload
-    def __call__(
-        self,
-        logdir: str | os.PathLike[str],
-        *,
-        runs: Iterable[str] | None = ...,
-        tags: Iterable[str] | None = ...,
-        check_crc: bool = ...,
-        on_corrupt: OnCorrupt = ...,
-        as_frame: Literal[True],
-    ) -> pd.DataFrame: ...
+    def __call__(self, logdir: _Path, *, as_frame: Literal[True], **options: Unpack[_Options]) -> pd.DataFrame: ...
     @overload
-    def __call__(
-        self,
-        logdir: str | os.PathLike[str],
-        *,
-        runs: Iterable[str] | None = ...,
-        tags: Iterable[str] | None = ...,
-        check_crc: bool = ...,
-        on_corrupt: OnCorrupt = ...,
-        as_frame: Literal[False],
-    ) -> dict[str, np.ndarray]: ...
+    def __call__(self, logdir: _Path, *, as_frame: Literal[False], **options: Unpack[_Options]) -> _Dict: ...
     @overload
-    def __call__(
-        self,
-        logdir: str | os.PathLike[str],
-        *,
-        runs: Iterable[str] | None = ...,
-        tags: Iterable[str] | None = ...,
-        check_crc: bool = ...,
-        on_corrupt: OnCorrupt = ...,
-        as_frame: bool | None = ...,
-    ) -> pd.DataFrame | dict[str, np.ndarray]: ...
+    def __call__(self, logdir: _Path, *, as_frame: bool | None = ..., **options: Unpack[_Options]) -> _Table: ...
 
 
 def _plugin_table(function: Callable[..., Any]) -> _PluginTable:
