@@ -35,7 +35,7 @@ def _page(module_name: str) -> str:
 
 def _code_blocks(text: str) -> dict[str, str]:
     """``{section title: the python block right under it}`` for the ``###``/``####`` sections of a page."""
-    return dict(re.findall(r"^#{3,4} (\S+)\n\n```python\n(.*?)\n```", text, flags=re.M | re.S))
+    return dict(re.findall(r"^#{3,4} `(\S+)`\n\n```python\n(.*?)\n```", text, flags=re.M | re.S))
 
 
 def _public_members(cls: type) -> dict[str, object]:
@@ -114,7 +114,7 @@ def test_committed_page_is_what_the_script_writes(module_name):
 
 @pytest.mark.parametrize("module_name", MODULES)
 def test_every_public_name_has_a_section(module_name):
-    titles = set(re.findall(r"^### (\S+)$", _page(module_name), flags=re.M))
+    titles = set(re.findall(r"^### `(\S+)`$", _page(module_name), flags=re.M))
     missing = sorted(set(importlib.import_module(module_name).__all__) - titles)
     assert not missing, f"docs/api/{gen.PAGES[module_name]}.md lacks {missing}"
 
@@ -156,3 +156,21 @@ def test_every_page_is_in_the_nav_and_the_index():
         assert f"]({page}.md)" in index
     assert "](api/index.md)" in (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
     assert "](docs/api/index.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_docstring_markup_becomes_markdown():
+    doc = (
+        "Return a ``<tag>`` summary; see :func:`table` and :class:`tbcore.Encoded`.\n\n"
+        ">>> make(1)\n\n"
+        "Example::\n\n    x = make(2)\n\n"
+        ":param tag: the name,\n    continued.\n:returns: a proto.\n:raises ValueError: a bad tag."
+    )
+    assert gen.markdown(doc, "tbcore.reader") == (
+        "Return a `<tag>` summary; see [`table`](reader.md#table) and [`tbcore.Encoded`](tbcore.md#encoded).\n\n"
+        "```python\n>>> make(1)\n```\n\n"
+        "Example:\n\n```python\nx = make(2)\n```\n\n"
+        "**Parameters:**\n\n- `tag`: the name, continued.\n\n"
+        "**Returns:**\n\n- a proto.\n\n"
+        "**Raises:**\n\n- `ValueError`: a bad tag."
+    )
+    assert gen.markdown("a <b> & c", "tbcore") == "a &lt;b> &amp; c"

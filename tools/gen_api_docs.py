@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import importlib
 import inspect
 import pathlib
@@ -91,16 +92,53 @@ def _parameter_texts(params: list[inspect.Parameter]) -> list[str]:
     return texts
 
 
-def _inline(text: str) -> str:
-    """reST inline markup to Markdown: roles and literals become code, ``<`` and ``*`` are escaped elsewhere."""
+def _escape(plain: str) -> str:
+    """Text outside code as Markdown shows it: ``<`` is not HTML (``**bold**`` is the same in both)."""
+    return plain.replace("&", "&amp;").replace("<", "&lt;")
+
+
+def _slug(heading: str) -> str:
+    """The anchor Python-Markdown's ``toc`` gives a heading (its text, code marks left out)."""
+    return re.sub(r"[-\s]+", "-", re.sub(r"[^\w\s-]", "", heading).strip().lower())
+
+
+@functools.cache
+def _targets() -> dict[str, str]:
+    """``{qualified name: "page.md#anchor"}`` of everything documented, for the links of roles (:func:`x`)."""
+    found: dict[str, str] = {}
+    for module_name, page in PAGES.items():
+        module = importlib.import_module(module_name)
+        found[module_name] = f"{page}.md"
+        for name in module.__all__:
+            value = getattr(module, name)
+            found[f"{module_name}.{name}"] = f"{page}.md#{_slug(name)}"
+            if isinstance(value, types.ModuleType) and value.__name__ in PAGES:
+                found[f"{module_name}.{name}"] = f"{PAGES[value.__name__]}.md"
+            if isinstance(value, type):
+                for member, _, _ in _members(value):
+                    found[f"{module_name}.{name}.{member}"] = f"{page}.md#{_slug(f'{name}.{member}')}"
+    return found
+
+
+def _role(target: str, module_name: str) -> str:
+    """A role's target as a code span, linked to its section when it is documented."""
+    for name in (target, f"{module_name}.{target}", f"tbcore.{target}"):
+        if name in _targets():
+            return f"[`{target}`]({_targets()[name]})"
+    return f"`{target}`"
+
+
+def _inline(text: str, module_name: str) -> str:
+    """reST inline markup to Markdown: literals become code spans, roles links, other text is escaped."""
     out, last = [], 0
     for match in re.finditer(r"``(.+?)``|:[a-z]+:`~?([^`]+)`|`([^`]+)`", text):
         plain = text[last : match.start()]
-        out.append(plain.replace("&", "&amp;").replace("<", "&lt;").replace("*", r"\*"))
-        out.append(f"`{next(group for group in match.groups() if group is not None)}`")
+        out.append(_escape(plain))
+        literal, role, interpreted = match.groups()
+        out.append(_role(role, module_name) if role else f"`{literal or interpreted}`")
         last = match.end()
     tail = text[last:]
-    out.append(tail.replace("&", "&amp;").replace("<", "&lt;").replace("*", r"\*"))
+    out.append(_escape(tail))
     return "".join(out)
 
 
@@ -108,8 +146,11 @@ def _fence(lines: list[str]) -> list[str]:
     return ["", "```python", *lines, "```", ""]
 
 
-def markdown(doc: str) -> str:
-    """Turn a docstring (``inspect.getdoc`` form) into Markdown; its reST fields become lists at the end."""
+def markdown(doc: str, module_name: str = "tbcore") -> str:
+    """Turn a docstring (``inspect.getdoc`` form) into Markdown; its reST fields become lists at the end.
+
+    Roles (:func:`x`) link to the section of ``x``, looked up as written, then in ``module_name``.
+    """
     lines = doc.splitlines()
     out: list[str] = []
     fields: dict[str, list[str]] = {}
@@ -123,7 +164,8 @@ def markdown(doc: str) -> str:
             while index < len(lines) and lines[index].startswith(" "):
                 text += " " + lines[index].strip()
                 index += 1
-            item = f"- `{subject.strip()}`: {_inline(text)}" if subject.strip() else f"- {_inline(text)}"
+            subject = f"`{subject.strip()}`: " if subject.strip() else ""
+            item = f"- {subject}{_inline(text, module_name)}"
             fields.setdefault(_FIELDS[kind], []).append(item)
             continue
         if line.startswith(">>>"):
@@ -134,7 +176,7 @@ def markdown(doc: str) -> str:
             out += _fence(block)
             continue
         if line.rstrip().endswith("::"):
-            out.append(_inline(line.rstrip()[:-1]))
+            out.append(_inline(line.rstrip()[:-1], module_name))
             index += 1
             block = []
             while index < len(lines) and (not lines[index].strip() or lines[index].startswith(" ")):
@@ -144,7 +186,7 @@ def markdown(doc: str) -> str:
                 block.pop()
             out += _fence(inspect.cleandoc("\n".join(block)).splitlines())
             continue
-        out.append(_inline(line.strip()))
+        out.append(_inline(line.strip(), module_name))
         index += 1
     for title in ("Parameters", "Returns", "Raises"):
         if title in fields:
@@ -152,11 +194,11 @@ def markdown(doc: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
-def _doc(obj: object, qualname: str) -> str:
+def _doc(obj: object, qualname: str, module_name: str) -> str:
     doc = inspect.getdoc(obj)
     if not doc or not doc.strip():
         raise ValueError(f"{qualname} has no docstring: every public function, class and method needs one")
-    return markdown(doc)
+    return markdown(doc, module_name)
 
 
 def _code(text: str) -> str:
@@ -182,16 +224,16 @@ def _members(cls: type) -> Iterator[tuple[str, object, type]]:
                 yield name, member, owner
 
 
-def _class_section(name: str, cls: type) -> list[str]:
+def _class_section(name: str, cls: type, module_name: str) -> list[str]:
     bases = [base.__name__ for base in cls.__bases__ if base is not object]
     head = signature(cls, name=name, prefix="class ") if _own_init(cls) else f"class {name}"
-    out = [f"### {name}", "", _code(head), ""]
+    out = [f"### `{name}`", "", _code(head), ""]
     if bases:
         out += ["Bases: " + ", ".join(f"`{base}`" for base in bases), ""]
-    out += [_doc(cls, name), ""]
+    out += [_doc(cls, name, module_name), ""]
     for member_name, member, owner in _members(cls):
         qualname = f"{name}.{member_name}"
-        out += [f"#### {qualname}", ""]
+        out += [f"#### `{qualname}`", ""]
         if isinstance(member, property):
             returns = inspect.signature(member.fget).return_annotation if member.fget else "Any"
             out += [_code(f"property {member_name}: {returns}"), ""]
@@ -202,7 +244,7 @@ def _class_section(name: str, cls: type) -> list[str]:
             target = function
         if owner is not cls:
             out += [f"*Inherited from `{owner.__name__}`.*", ""]
-        out += [_doc(target, qualname), ""]
+        out += [_doc(target, qualname, module_name), ""]
     return out
 
 
@@ -234,7 +276,7 @@ def _constant_section(name: str, value: object, module: types.ModuleType) -> lis
         statement = f"{name}: {annotation}"
     if not comment:
         raise ValueError(f"{name} has no '#:' comment saying what it is")
-    return [f"### {name}", "", _code(statement), "", _inline(comment), ""]
+    return [f"### `{name}`", "", _code(statement), "", _inline(comment, module.__name__), ""]
 
 
 def _kind(value: object) -> str:
@@ -252,12 +294,13 @@ def _section(module: types.ModuleType, name: str) -> list[str]:
     kind = _kind(value)
     qualname = f"{module.__name__}.{name}"
     if kind == "Classes":
-        return _class_section(name, value)
+        return _class_section(name, value, module.__name__)
     if kind == "Functions":
-        return [f"### {name}", "", _code(signature(value, name=name)), "", _doc(value, qualname), ""]
+        return [f"### `{name}`", "", _code(signature(value, name=name)), "", _doc(value, qualname, module.__name__), ""]
     if kind == "Modules":
         first = (inspect.getdoc(value) or "").split("\n\n")[0].replace("\n", " ")
-        return [f"### {name}", "", f"The module [`{value.__name__}`]({PAGES[value.__name__]}.md): {_inline(first)}", ""]
+        link = f"[`{value.__name__}`]({PAGES[value.__name__]}.md)"
+        return [f"### `{name}`", "", f"The module {link}: {_inline(first, module.__name__)}", ""]
     return _constant_section(name, value, module)
 
 
@@ -279,7 +322,7 @@ def render(module_name: str) -> str:
         "",
         "<!-- Generated by tools/gen_api_docs.py from the docstrings; edit those and rerun the script. -->",
         "",
-        _doc(module, module_name),
+        _doc(module, module_name, module_name),
         "",
     ]
     for kind in _KINDS:

@@ -25,7 +25,7 @@ class SummaryWriter(Writer):
     Every ``add_*`` method takes ``global_step`` (an int >= 0; None means 0) and, where torch
     has it, ``walltime`` (seconds since the epoch; None means now), returns None and queues
     the events for the writer thread. Use the writer as a context manager, or call
-    :meth:`close`, to write everything before the process ends.
+    :meth:`SummaryWriter.close`, to write everything before the process ends.
 
     :param log_dir: the run directory; default ``runs/<Mon>DD_HH-MM-SS_<hostname><comment>``.
     :param comment: appended to the default ``log_dir`` (ignored when ``log_dir`` is given).

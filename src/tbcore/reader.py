@@ -92,7 +92,7 @@ def iter_run(
 ) -> Iterator[event_pb2.Event]:
     """Yield the events of one run directory: its event files in name order, as TensorBoard reads them.
 
-    Only ``run_dir`` itself is listed (:func:`tbcore.runs.run_files`); its subdirectories are other runs.
+    Only ``run_dir`` itself is listed (:func:`run_files`); its subdirectories are other runs.
 
     :param on_corrupt: ``"raise"``, ``"warn"`` (skip the rest of that file) or a function of the error.
     :raises ValueError: a bad ``on_corrupt``.
