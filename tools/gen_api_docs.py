@@ -194,8 +194,17 @@ def markdown(doc: str, module_name: str = "tbcore") -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
+def own_doc(obj: object) -> str | None:
+    """``obj``'s docstring, not one inherited from a base class nor the one ``dataclass`` makes up."""
+    if not isinstance(obj, type):
+        return inspect.getdoc(obj)
+    doc = vars(obj).get("__doc__")
+    made_up = dataclasses.is_dataclass(obj) and isinstance(doc, str) and doc.startswith(f"{obj.__name__}(")
+    return None if made_up or not isinstance(doc, str) else inspect.cleandoc(doc)
+
+
 def _doc(obj: object, qualname: str, module_name: str) -> str:
-    doc = inspect.getdoc(obj)
+    doc = own_doc(obj)
     if not doc or not doc.strip():
         raise ValueError(f"{qualname} has no docstring: every public function, class and method needs one")
     return markdown(doc, module_name)
