@@ -5,9 +5,10 @@ writer would write (a ``Summary``, or :class:`tbcore.Encoded` records for types 
 need more than one summary or files) and never touches the disk. Values go through the
 same array adapters and summary-type plugins as ``SummaryWriter.add``.
 
-Each function takes the arguments of the ``SummaryWriter.add_*`` method of the same name
-(without ``global_step`` and ``walltime``), checks them the same way and raises the same
-``TypeError``/``ValueError`` for bad input; the per-type pages (docs/types/) describe them.
+Each function takes the data and options of the ``SummaryWriter.add_*`` method of the same
+name (not ``global_step`` or ``walltime``; ``embedding`` takes ``global_step``, which names
+its directory), checks them the same way and raises the same ``TypeError``/``ValueError``
+for bad input; the per-type pages (docs/types/) describe them.
 Write a result with ``writer.write(result, step)`` or ``writer.file_writer.add_summary``.
 
 >>> from tbcore import summary
