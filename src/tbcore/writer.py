@@ -329,8 +329,7 @@ class Writer:
 class FileWriter:
     """The low-level view of a writer's run that integrations use (``writer.file_writer``).
 
-    :raises TypeError: (``add_*``) not a protocol buffer, or a bad ``step``/``walltime``.
-    :raises OSError: (any method) an earlier background write failed.
+    Its methods raise ``TypeError`` for a value that is not a protocol buffer, and otherwise as the writer's.
     """
 
     def __init__(self, writer: Writer) -> None:
