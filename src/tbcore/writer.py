@@ -13,7 +13,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -30,11 +30,14 @@ from tbcore.validate import MAX_STEP, check_positive, check_step, check_tag, che
 
 __all__ = ["FileWriter", "Writer"]
 
+_W = TypeVar("_W", bound="Writer")  # ``with SummaryWriter() as w`` types ``w`` as a SummaryWriter
+
 
 class Writer:
     """Writes TensorBoard event files for one run directory.
 
-    See :class:`tbcore.SummaryWriter` for the torch-compatible constructor documentation.
+    See :class:`tbcore.SummaryWriter` for the torch-compatible constructor documentation and
+    the errors every method raises.
     """
 
     def __init__(
@@ -299,7 +302,7 @@ class Writer:
         if error is not None:
             raise error
 
-    def __enter__(self) -> Writer:
+    def __enter__(self: _W) -> _W:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -324,7 +327,10 @@ class Writer:
 
 
 class FileWriter:
-    """The low-level view of a writer's run that integrations use (``writer.file_writer``)."""
+    """The low-level view of a writer's run that integrations use (``writer.file_writer``).
+
+    Its methods raise ``TypeError`` for a value that is not a protocol buffer, and otherwise as the writer's.
+    """
 
     def __init__(self, writer: Writer) -> None:
         self._writer = writer
