@@ -31,7 +31,7 @@ from tbcore.tensor import (
 from tbcore.validate import check_positive, check_step, check_tag, check_walltime
 from tbcore.writer import FileWriter, Writer
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  #: the version of this tbcore package
 
 __all__ = [
     "DTYPE_TO_ENUM",

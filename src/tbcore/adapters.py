@@ -98,10 +98,15 @@ def adapter_for(cls: type) -> ArrayAdapter:
 
 
 def as_numpy(value: Any, argument: str = "value") -> np.ndarray:
-    """Convert ``value`` to a numpy array through its adapter.
+    """Convert ``value`` to a numpy array through its adapter (a numpy array is returned as is).
+
+    The adapter is chosen once per type by the ``tbcore_array_adapter`` hook: torch and JAX
+    values are copied to the host with their precision kept, anything else goes through
+    ``numpy.asarray``.
 
     :param argument: the argument's name, used in the error message.
     :raises TypeError: the value cannot be converted (the message names ``argument``).
+    :raises ValueError: the adapter rejected the value's content (the message names ``argument``).
     """
     if type(value) is np.ndarray:
         return value

@@ -2,6 +2,7 @@
 
 Every command exits 0 on success and 1 with a one-line ``tbcore: error: ...`` message
 for a missing or empty log directory or unreadable files (2 for a wrong command line).
+The commands and their options are described in docs/guide/cli.md (``tbcore --help`` lists them).
 """
 
 from __future__ import annotations
@@ -209,7 +210,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``tbcore`` command line; return the exit status."""
+    """Run the ``tbcore`` command line; return the exit status (0, 1 for a reported error, 2 for usage).
+
+    Errors are printed as one ``tbcore: error: ...`` line, not raised.
+
+    :param argv: the arguments after the program name; None reads ``sys.argv``.
+    """
     args = _parser().parse_args(argv)
     try:
         return int(args.run(args))

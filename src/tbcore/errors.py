@@ -22,7 +22,11 @@ class DeferredValueError(RuntimeError):
 
 
 class PluginError(RuntimeError):
-    """A plugin is broken: its hook returned something that is not what the spec asks for."""
+    """A plugin is broken: its hook returned something that is not what the spec asks for.
+
+    Raised when the summary types are first collected (the first ``add``, ``summary.*`` call or
+    ``tbcore plugins``), naming the plugin, and by a :class:`SummaryType` built with bad fields.
+    """
 
 
 class SummaryTypeConflict(PluginError):
@@ -30,7 +34,10 @@ class SummaryTypeConflict(PluginError):
 
 
 class UnknownSummaryType(KeyError, ValueError):
-    """``add(kind, ...)`` named a summary type that no installed plugin provides."""
+    """``add(kind, ...)`` named a summary type that no installed plugin provides.
+
+    The message suggests close names, lists the installed types and names plugins that failed to load.
+    """
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return str(self.args[0]) if self.args else ""

@@ -18,7 +18,10 @@ __all__ = ["FileWriter"]
 
 
 class FileWriter:
-    """The low-level view of a writer's run that integrations use (``writer.file_writer``)."""
+    """The low-level view of a writer's run that integrations use (``writer.file_writer``).
+
+    Its methods raise ``TypeError`` for a value that is not a protocol buffer, and otherwise as the writer's.
+    """
 
     def __init__(self, writer: Writer) -> None:
         self._writer = writer

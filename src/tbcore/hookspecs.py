@@ -29,7 +29,10 @@ __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
 
 PROJECT_NAME = "tbcore"  #: pluggy project name, hook prefix and entry-point group
 
+#: decorator marking tbcore's hook specifications (plugins use :data:`hookimpl`, not this)
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: decorator marking a plugin's hook implementations: ``@tbcore.hookimpl def tbcore_summary_types(): ...``;
+#: takes pluggy's options (``tryfirst``, ``trylast``, ``specname``...); see docs/plugins/hooks.md
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 

@@ -49,7 +49,13 @@ def check_dtype(array: np.ndarray, argument: str) -> None:
 
 
 def to_uint8(array: np.ndarray, argument: str) -> np.ndarray:
-    """Return pixel values 0-255 as uint8 (see the module docstring for each dtype); errors name ``argument``."""
+    """Return pixel values 0-255 as uint8 (see the module docstring for each dtype); errors name ``argument``.
+
+    The shape is kept; uint8 input is returned as is (not copied).
+
+    :raises TypeError: a dtype that is not bool, int, uint or float (complex, str, object...).
+    :raises ValueError: a float array holding NaN.
+    """
     kind = array.dtype.kind
     if kind == "u" and array.dtype.itemsize == 1:
         return array
@@ -101,7 +107,10 @@ def _compressor(lines: np.ndarray) -> zlib._Compress:
 
 
 def encode_png(image: np.ndarray) -> bytes:
-    """Return the PNG file of (H, W, C) uint8 pixels, C in 1-4 (grey, grey+alpha, RGB, RGBA)."""
+    """Return the PNG file of (H, W, C) uint8 pixels, C in 1-4 (grey, grey+alpha, RGB, RGBA).
+
+    The caller checks shape and dtype (:func:`to_uint8` makes the pixels); nothing is validated here.
+    """
     height, width, channels = image.shape
     lines = _up_filtered(image)
     stream = _compressor(lines)

@@ -58,6 +58,8 @@ class Record:
 def iter_records(path: str | os.PathLike[str], *, check_crc: bool = True, start: int = 0) -> Iterator[Record]:
     """Yield the records of an event file in order; stop quietly at a truncated last record.
 
+    Each :class:`Record` holds the record's data (for an event file, a serialized ``Event``) and its offset.
+
     :param check_crc: check each record's length and data CRC (off: faster, trusts the file).
     :param start: the file offset to start at (a record boundary, e.g. to follow a growing file).
     :raises CorruptRecordError: a length or data CRC mismatch, or an impossible length.
@@ -68,7 +70,7 @@ def iter_records(path: str | os.PathLike[str], *, check_crc: bool = True, start:
 
 
 def iter_events(path: str | os.PathLike[str], *, check_crc: bool = True) -> Iterator[event_pb2.Event]:
-    """Yield the ``Event`` protos of one event file.
+    """Yield the ``Event`` protos of one event file, in file order (see :func:`iter_records`).
 
     :raises CorruptRecordError: as :func:`iter_records`, or a record that is not an Event.
     """
@@ -90,9 +92,11 @@ def iter_run(
 ) -> Iterator[event_pb2.Event]:
     """Yield the events of one run directory: its event files in name order, as TensorBoard reads them.
 
-    Only ``run_dir`` itself is listed (:func:`tbcore.runs.run_files`); its subdirectories are other runs.
+    Only ``run_dir`` itself is listed (:func:`run_files`); its subdirectories are other runs.
 
     :param on_corrupt: ``"raise"``, ``"warn"`` (skip the rest of that file) or a function of the error.
+    :raises ValueError: a bad ``on_corrupt``.
+    :raises CorruptRecordError: a corrupt record, with ``on_corrupt="raise"``.
     """
     check_on_corrupt(on_corrupt)
     yield from _events_of_files(run_files(run_dir), check_crc, on_corrupt)
@@ -107,8 +111,12 @@ def iter_logdir(
 ) -> Iterator[tuple[str, event_pb2.Event]]:
     """Yield ``(run name, event)`` for every run of ``logdir`` (runs sorted by name, files in name order).
 
+    A ``logdir`` that does not exist holds no runs (nothing is yielded).
+
     :param runs: only these run names (as :func:`list_runs` gives them).
-    :param on_corrupt: ``"raise"``, ``"warn"`` (skip the rest of that file) or a function of the error.
+    :param on_corrupt: as :func:`iter_run`.
+    :raises ValueError: a bad ``on_corrupt``.
+    :raises CorruptRecordError: a corrupt record, with ``on_corrupt="raise"``.
     """
     check_on_corrupt(on_corrupt)
     wanted = None if runs is None else set(runs)

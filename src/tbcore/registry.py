@@ -32,6 +32,8 @@ class SummaryType:
         by default the name of ``encode``'s second parameter (``"value"`` if it has none).
     :param decode: optional inverse used by the reader: ``decode(value) -> object`` from a
         ``Summary.Value`` to numpy / bytes / dict.
+    :raises PluginError: a ``name`` not matching the pattern, an empty ``plugin_name`` or an
+        ``encode`` that is not callable.
     """
 
     name: str

@@ -6,6 +6,9 @@ protobuf. The other tables decode values through the plugin registry
 (:mod:`tbcore.decode`). Each returns a pandas ``DataFrame`` when pandas is installed
 (``run`` and ``tag`` as categoricals) and otherwise a dict of numpy columns; pandas is
 never imported when it is not installed, and ``as_frame=False`` never imports it.
+
+For type checkers the result follows ``as_frame``: ``True`` gives ``pandas.DataFrame``,
+``False`` gives ``dict[str, numpy.ndarray]``, and the default either of the two.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypedDict, cast, overload
 
 import numpy as np
 
@@ -21,6 +24,24 @@ from tbcore.decode import TagPlugins, decode_value, decoders
 from tbcore.fastscalar import decode_block
 from tbcore.runs import OnCorrupt, check_on_corrupt, list_runs, report_corrupt
 from tbcore.scan import Block, CorruptRecordError, iter_blocks
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from typing_extensions import Unpack
+
+    _Path: TypeAlias = "str | os.PathLike[str]"
+    _Dict: TypeAlias = "dict[str, np.ndarray]"  # as_frame=False: {column: numpy array}
+    _Table: TypeAlias = "pd.DataFrame | dict[str, np.ndarray]"  # as_frame=None: pandas if installed
+
+
+class _Options(TypedDict, total=False):
+    """The keywords of every table function besides ``as_frame`` (see :func:`table`)."""
+
+    runs: Iterable[str] | None
+    tags: Iterable[str] | None
+    check_crc: bool
+    on_corrupt: OnCorrupt
+
 
 __all__ = ["COLUMNS", "audio", "hparams", "histograms", "images", "scalars", "table", "tensors", "text"]
 
@@ -167,6 +188,12 @@ def _add_scalars(columns: _Columns, run: int, fast: Any, rows: list[tuple[int, s
     )
 
 
+@overload
+def table(logdir: _Path, plugin: str, *, as_frame: Literal[True], **options: Unpack[_Options]) -> pd.DataFrame: ...
+@overload
+def table(logdir: _Path, plugin: str, *, as_frame: Literal[False], **options: Unpack[_Options]) -> _Dict: ...
+@overload
+def table(logdir: _Path, plugin: str, *, as_frame: bool | None = ..., **options: Unpack[_Options]) -> _Table: ...
 def table(
     logdir: str | os.PathLike[str],
     plugin: str,
@@ -176,59 +203,116 @@ def table(
     check_crc: bool = True,
     on_corrupt: OnCorrupt = "raise",
     as_frame: bool | None = None,
-) -> Any:
+) -> pd.DataFrame | dict[str, np.ndarray]:
     """Return the values of TensorBoard plugin ``plugin`` (e.g. ``"histograms"``) decoded, one row each.
 
     Columns: run, tag, step, wall_time, value. Rows are in file order within a run (runs
     sorted by name). The ``value`` column holds what the plugin's summary type decodes to
     (numpy arrays, bytes, str or dicts); for ``"scalars"`` it is float64.
 
-    :param runs: only these runs; :param tags: only these tags (other tags' values are never decoded).
+    :param plugin: the TensorBoard plugin name (``SummaryMetadata.plugin_data.plugin_name``).
+    :param runs: only these runs (names as :func:`tbcore.reader.list_runs` gives them).
+    :param tags: only these tags (other tags' values are never decoded).
     :param check_crc: check record CRCs (off is about twice as fast and trusts the files).
     :param on_corrupt: ``"raise"``, ``"warn"`` (skip the rest of that file) or a function of the error.
-    :param as_frame: True for a pandas DataFrame, False for ``{column: numpy array}``; None picks
+    :param as_frame: True for a pandas DataFrame (``run`` and ``tag`` categorical), False for
+        ``{column: numpy array}`` (``run`` and ``tag`` object arrays of str, ``step`` int64,
+        ``wall_time`` float64, ``value`` float64 for scalars and object otherwise); None picks
         pandas when it is installed.
+    :returns: the table; type checkers see ``pandas.DataFrame`` for ``as_frame=True``,
+        ``dict[str, numpy.ndarray]`` for ``as_frame=False`` and either of them otherwise.
     :raises FileNotFoundError: ``logdir`` is not a directory.
+    :raises ValueError: a bad ``on_corrupt``.
+    :raises CorruptRecordError: a corrupt record, with ``on_corrupt="raise"``.
+    :raises ImportError: ``as_frame=True`` without pandas installed.
     """
     dtype = np.float64 if plugin == "scalars" else object
     columns = _collect(logdir, plugin, runs, tags, check_crc, on_corrupt)
     return columns.build(as_frame, dtype)
 
 
-def scalars(logdir: str | os.PathLike[str], **options: Any) -> Any:
+class _PluginTable(Protocol):
+    """The type of :func:`scalars` and the other tables of one plugin: :func:`table` without ``plugin``."""
+
+    @overload
+    def __call__(self, logdir: _Path, *, as_frame: Literal[True], **options: Unpack[_Options]) -> pd.DataFrame: ...
+    @overload
+    def __call__(self, logdir: _Path, *, as_frame: Literal[False], **options: Unpack[_Options]) -> _Dict: ...
+    @overload
+    def __call__(self, logdir: _Path, *, as_frame: bool | None = ..., **options: Unpack[_Options]) -> _Table: ...
+
+
+def _plugin_table(function: Callable[..., Any]) -> _PluginTable:
+    """Give a one-plugin table the typed keywords of :func:`table` (its result follows ``as_frame``)."""
+    return cast("_PluginTable", function)
+
+
+@_plugin_table
+def scalars(logdir: str | os.PathLike[str], **options: Any) -> pd.DataFrame | dict[str, np.ndarray]:
     """Return every scalar of ``logdir`` (legacy ``simple_value`` and ``scalars`` tensors) as a tidy table.
 
-    Fast: plain scalar events are decoded from their bytes a block at a time. Keywords
-    (``runs``, ``tags``, ``check_crc``, ``on_corrupt``, ``as_frame``) as :func:`table`.
+    Fast: plain scalar events are decoded from their bytes a block at a time. The ``value``
+    column is float64. Keywords (``runs``, ``tags``, ``check_crc``, ``on_corrupt``,
+    ``as_frame``), result type and errors as :func:`table`.
     """
     return table(logdir, "scalars", **options)
 
 
-def tensors(logdir: str | os.PathLike[str], **options: Any) -> Any:
-    """Return the raw tensors of ``add_tensor`` (plugin ``tensor``) as numpy arrays; options as :func:`table`."""
+@_plugin_table
+def tensors(logdir: str | os.PathLike[str], **options: Any) -> pd.DataFrame | dict[str, np.ndarray]:
+    """Return the raw tensors of ``add_tensor`` (plugin ``tensor``) as numpy arrays.
+
+    Keywords, result type and errors as :func:`table`.
+    """
     return table(logdir, "tensor", **options)
 
 
-def histograms(logdir: str | os.PathLike[str], **options: Any) -> Any:
-    """Return histograms as dicts (``min``, ``max``, ``num``, ``sum``, ``sum_squares``, ``limits``, ``counts``)."""
+@_plugin_table
+def histograms(logdir: str | os.PathLike[str], **options: Any) -> pd.DataFrame | dict[str, np.ndarray]:
+    """Return histograms as dicts (``min``, ``max``, ``num``, ``sum``, ``sum_squares``, ``limits``, ``counts``).
+
+    Keywords, result type and errors as :func:`table`.
+    """
     return table(logdir, "histograms", **options)
 
 
-def images(logdir: str | os.PathLike[str], **options: Any) -> Any:
-    """Return images (and videos, shown by the same dashboard) as decoded by the image summary types."""
+@_plugin_table
+def images(logdir: str | os.PathLike[str], **options: Any) -> pd.DataFrame | dict[str, np.ndarray]:
+    """Return images (and videos, shown by the same dashboard) as decoded by the image summary types.
+
+    Each value is a dict: ``width``, ``height``, ``colorspace``, ``encoded`` (the PNG, or GIF for
+    videos) and ``images`` (every picture of the step).
+    Keywords, result type and errors as :func:`table`.
+    """
     return table(logdir, "images", **options)
 
 
-def audio(logdir: str | os.PathLike[str], **options: Any) -> Any:
-    """Return audio clips as dicts: ``samples`` (float32), ``sample_rate``, ``label``, ``encoded``, ``clips``."""
+@_plugin_table
+def audio(logdir: str | os.PathLike[str], **options: Any) -> pd.DataFrame | dict[str, np.ndarray]:
+    """Return audio clips as dicts: ``samples`` (float32), ``sample_rate``, ``label``, ``encoded``, ``clips``.
+
+    ``samples`` is ``(frames,)`` for mono or ``(frames, channels)``; ``encoded`` is the WAV file;
+    ``clips`` holds every clip of the step, each such a dict.
+    Keywords, result type and errors as :func:`table`.
+    """
     return table(logdir, "audio", **options)
 
 
-def text(logdir: str | os.PathLike[str], **options: Any) -> Any:
-    """Return text summaries as ``str`` (rank 0) or numpy arrays of ``str`` (tables)."""
+@_plugin_table
+def text(logdir: str | os.PathLike[str], **options: Any) -> pd.DataFrame | dict[str, np.ndarray]:
+    """Return text summaries as ``str`` (rank 0) or numpy arrays of ``str`` (tables).
+
+    Keywords, result type and errors as :func:`table`.
+    """
     return table(logdir, "text", **options)
 
 
-def hparams(logdir: str | os.PathLike[str], **options: Any) -> Any:
-    """Return the hparams plugin's values (experiment, session start and end) as decoded by its summary type."""
+@_plugin_table
+def hparams(logdir: str | os.PathLike[str], **options: Any) -> pd.DataFrame | dict[str, np.ndarray]:
+    """Return the hparams plugin's values (experiment, session start and end) as dicts.
+
+    Each dict has one key, ``experiment``, ``session_start_info`` (with ``hparams``) or
+    ``session_end_info``, holding the proto's fields by their names.
+    Keywords, result type and errors as :func:`table`.
+    """
     return table(logdir, "hparams", **options)

@@ -27,6 +27,8 @@ __all__ = [
     "tensor_to_numpy",
 ]
 
+#: numpy dtype name -> TensorFlow ``DataType`` enum, for every dtype a ``TensorProto`` can hold
+#: (the real numbers, bool, complex, bfloat16 and the float8 kinds of ``ml_dtypes``).
 DTYPE_TO_ENUM: dict[str, types_pb2.DataType] = {
     "float32": types_pb2.DT_FLOAT,
     "float64": types_pb2.DT_DOUBLE,
@@ -109,7 +111,13 @@ def make_tensor_proto(array: Any) -> tensor_pb2.TensorProto:
 
 
 def tensor_to_numpy(proto: tensor_pb2.TensorProto) -> np.ndarray:
-    """Decode a ``TensorProto`` (ours or TensorBoard's, any of its encodings) to numpy."""
+    """Decode a ``TensorProto`` (ours or TensorBoard's, any of its encodings) to a numpy array.
+
+    ``DT_STRING`` tensors come back as object arrays of ``bytes``; bfloat16 and float8 as
+    ``ml_dtypes`` arrays (which needs ``ml_dtypes`` installed).
+
+    :raises TypeError: a ``DataType`` with no numpy equivalent (resources, variants...).
+    """
     shape = tuple(d.size for d in proto.tensor_shape.dim)
     if proto.dtype == types_pb2.DT_STRING:
         values = np.array(list(proto.string_val), dtype=object)
@@ -162,7 +170,14 @@ def summary_metadata(
     description: str = "",
     data_class: summary_pb2.DataClass = summary_pb2.DATA_CLASS_UNKNOWN,
 ) -> summary_pb2.SummaryMetadata:
-    """Return ``SummaryMetadata`` for ``plugin_name`` with its serialized plugin ``content``."""
+    """Return ``SummaryMetadata`` for ``plugin_name`` with its serialized plugin ``content``.
+
+    :param plugin_name: the TensorBoard plugin that reads the value (e.g. ``"scalars"``).
+    :param content: the plugin's own metadata, serialized (e.g. a ``PrCurvePluginData``).
+    :param display_name: the name TensorBoard shows instead of the tag (most plugins ignore it).
+    :param description: Markdown shown with the value in some dashboards.
+    :param data_class: see :func:`tensor_summary`.
+    """
     return summary_pb2.SummaryMetadata(
         plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin_name, content=content),
         display_name=display_name,
@@ -186,6 +201,11 @@ def tensor_summary(
     This is the building block of every tensor-based summary type, built-in or third-party.
     Leave ``data_class`` unset for TensorBoard's own plugins (it fills it in); set it only
     with the exact final form (see docs/format.md).
+
+    The keyword arguments are those of :func:`summary_metadata`.
+
+    :param array: numpy, or anything ``np.asarray`` accepts (see :func:`make_tensor_proto`).
+    :raises TypeError: ``array`` has a dtype a ``TensorProto`` cannot hold.
     """
     metadata = summary_metadata(
         plugin_name, content, display_name=display_name, description=description, data_class=data_class

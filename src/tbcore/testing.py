@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from tbcore.proto import event_pb2
@@ -35,7 +36,10 @@ def read_events(logdir: str | os.PathLike[str], run: str = ".") -> list[event_pb
 
 
 def tensorboard_accumulator(run_dir: str | os.PathLike[str]) -> Any:
-    """Return TensorBoard's ``plugin_event_accumulator.EventAccumulator`` for one run, loaded, keeping all points."""
+    """Return TensorBoard's ``plugin_event_accumulator.EventAccumulator`` for one run, loaded, keeping all points.
+
+    :raises ImportError: the ``tensorboard`` package is not installed (so for :func:`tensorboard_provider`).
+    """
     from tensorboard.backend.event_processing import plugin_event_accumulator
 
     acc = plugin_event_accumulator.EventAccumulator(os.fspath(run_dir), size_guidance={"tensors": 0, "scalars": 0})
@@ -61,10 +65,11 @@ def free_port() -> int:
 
 
 class TensorBoardServer:
-    """A real ``tensorboard`` process serving ``logdir`` on 127.0.0.1, stopped on exit.
+    """A real ``tensorboard`` process serving ``logdir`` on 127.0.0.1, started and stopped by ``with``.
 
     :param load_fast: ``"false"`` for the Python loader, ``"true"`` for the Rust data server.
     :param extra_args: more command-line flags (e.g. ``["--samples_per_plugin", "images=100"]``).
+    :param start_timeout: seconds :meth:`start` waits for the server to answer.
     """
 
     def __init__(
@@ -96,7 +101,11 @@ class TensorBoardServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        """Start the server and wait until it answers HTTP requests."""
+        """Start the server on a free port and wait until it answers HTTP requests.
+
+        :raises RuntimeError: ``tensorboard`` exited (the message holds its output).
+        :raises TimeoutError: it did not answer within ``start_timeout`` seconds (it is stopped).
+        """
         self.port = free_port()
         exe = shutil.which("tensorboard", path=os.path.dirname(sys.executable)) or shutil.which("tensorboard")
         command = [exe] if exe else [sys.executable, "-m", "tensorboard.main"]
@@ -136,7 +145,10 @@ class TensorBoardServer:
                 stream.close()
 
     def get(self, path: str, **params: Any) -> bytes:
-        """Return the body of ``GET path?params``."""
+        """Return the body of ``GET path?params``.
+
+        :raises OSError: the request failed (``urllib.error.HTTPError`` for an error status).
+        """
         query = urllib.parse.urlencode(params, doseq=True)
         with urllib.request.urlopen(f"{self.url}{path}{'?' + query if query else ''}", timeout=30) as response:
             return bytes(response.read())
@@ -157,8 +169,12 @@ class TensorBoardServer:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
-    def wait_for(self, path: str, predicate: Any, timeout: float = 60.0, **params: Any) -> Any:
-        """Poll ``GET path`` until ``predicate(json)`` is true (data appears after a reload); return the JSON."""
+    def wait_for(self, path: str, predicate: Callable[[Any], object], timeout: float = 60.0, **params: Any) -> Any:
+        """Poll ``GET path?params`` until ``predicate(json)`` is true (data appears after a reload); return the JSON.
+
+        :raises TimeoutError: the condition did not hold within ``timeout`` seconds (the message shows the
+            last answer).
+        """
         deadline = time.monotonic() + timeout
         last: Any = None
         while time.monotonic() < deadline:

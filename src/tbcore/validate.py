@@ -19,7 +19,12 @@ MAX_TAG_LENGTH = 4096  #: longest tag accepted, in characters
 
 
 def check_tag(tag: Any, argument: str = "tag") -> str:
-    """Return ``tag`` if it is a non-empty str without NUL characters, at most MAX_TAG_LENGTH long."""
+    """Return ``tag`` if it is a non-empty str without NUL characters, at most 4096 characters long.
+
+    :param argument: the argument's name, used in the error message (also for the others below).
+    :raises TypeError: ``tag`` is not a str.
+    :raises ValueError: an empty str, a NUL character, or too long.
+    """
     if not isinstance(tag, str):
         raise invalid(argument, "a non-empty str", tag, kind=TypeError)
     if not tag:
@@ -36,6 +41,9 @@ def check_step(step: Any, argument: str = "global_step") -> int:
 
     Integral numpy scalars and 0-d integer arrays/tensors (anything with ``__index__``)
     are accepted; floats are accepted only when they hold a whole number.
+
+    :raises TypeError: a bool, a fractional float or a non-number.
+    :raises ValueError: a negative step or one above ``2**63 - 1``.
     """
     if step is None:
         return 0
@@ -56,7 +64,11 @@ def check_step(step: Any, argument: str = "global_step") -> int:
 
 
 def check_walltime(walltime: Any, argument: str = "walltime") -> float:
-    """Return ``walltime`` as a finite float of seconds since the epoch."""
+    """Return ``walltime`` (a real number of seconds since the epoch) as a float.
+
+    :raises TypeError: a bool or a non-number.
+    :raises ValueError: NaN or an infinity.
+    """
     if isinstance(walltime, bool) or not isinstance(walltime, numbers.Real):
         raise invalid(argument, "a finite float of seconds since the epoch", walltime, kind=TypeError)
     value = float(walltime)
@@ -66,7 +78,12 @@ def check_walltime(walltime: Any, argument: str = "walltime") -> float:
 
 
 def check_positive(value: Any, argument: str, *, integer: bool = False) -> Any:
-    """Return ``value`` if it is a number > 0 (an int when ``integer``), else raise."""
+    """Return ``value`` if it is a finite number > 0 (as an int when ``integer``).
+
+    :param integer: require an integral number.
+    :raises TypeError: a bool, a non-number, or a non-integral number when ``integer``.
+    :raises ValueError: zero, a negative number, NaN or an infinity.
+    """
     expected = "an int > 0" if integer else "a number > 0"
     wrong_type = not isinstance(value, numbers.Real) or (integer and not isinstance(value, numbers.Integral))
     if isinstance(value, bool) or wrong_type:

@@ -13,7 +13,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from tbcore import events, lifecycle, ranks, summary
 from tbcore.deferred import ScalarForm, learn_form, start_scalar
@@ -29,11 +29,14 @@ from tbcore.validate import MAX_STEP, check_positive, check_step, check_tag, che
 
 __all__ = ["FileWriter", "Writer"]
 
+_W = TypeVar("_W", bound="Writer")  # ``with SummaryWriter() as w`` types ``w`` as a SummaryWriter
+
 
 class Writer:
     """Writes TensorBoard event files for one run directory.
 
-    See :class:`tbcore.SummaryWriter` for the torch-compatible constructor documentation.
+    See :class:`tbcore.SummaryWriter` for the torch-compatible constructor documentation and
+    the errors every method raises.
     """
 
     def __init__(
@@ -362,7 +365,7 @@ class Writer:
         if error is not None:
             raise error
 
-    def __enter__(self) -> Writer:
+    def __enter__(self: _W) -> _W:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
