@@ -29,7 +29,7 @@ def test_add_scalar_returns_while_the_gpu_is_still_busy(logdir):
     """The stream is still running queued work when add_scalar returns: the caller never waited for it."""
     with SummaryWriter(logdir) as writer:
         writer.add_scalar("loss", torch.zeros((), device="cuda"), 0)  # first use sets up pinned memory
-        writer.add_scalars("group", {"a": torch.zeros((), device="cuda")}, 0)  # a new key's first call reads it
+        writer.add_scalars("group", {"a": torch.zeros((), device="cuda")}, 0)  # "a" is a known key at step 1
         writer.flush()
         torch.cuda.synchronize()
         torch.cuda._sleep(2_000_000_000)  # about a second of GPU clock cycles on the current stream
@@ -40,6 +40,31 @@ def test_add_scalar_returns_while_the_gpu_is_still_busy(logdir):
     assert still_busy
     assert scalar_points(logdir, "loss") == [(0, 0.0), (1, 3.0)]
     assert scalar_points(logdir / "group_a", "group") == [(0, 0.0), (1, 6.0)]
+
+
+def test_new_style_new_add_scalars_keys_and_same_run_return_while_the_gpu_is_still_busy(logdir):
+    """The first new_style call of a tag, a new add_scalars key and same_run only queue the value too."""
+    with SummaryWriter(logdir) as writer:
+        writer.add_scalar("warm", torch.zeros((), device="cuda"), 0)  # first use sets up pinned memory
+        writer.flush()
+        torch.cuda.synchronize()
+        torch.cuda._sleep(2_000_000_000)  # about a second of GPU clock cycles on the current stream
+        loss = torch.full((), 3.0, device="cuda")
+        writer.add_scalar("new", loss, 1, new_style=True)
+        writer.add_scalar("double", loss, 1, double_precision=True)
+        writer.add_scalars("group", {"a": loss * 2}, 1)  # new main tag and key
+        writer.add_scalars("group", {"a": loss, "b": loss * 3}, 2)  # a known key and a new one
+        writer.add_scalar("new", loss + 1, 2, new_style=True)  # a tag seen before
+        writer.add_scalars("same", {"c": loss, "d": loss * 5}, 1, same_run=True)  # one event of both keys
+        loss.add_(1000)  # changed in place after the calls: must not be what is logged
+        still_busy = not torch.cuda.current_stream().query()
+    assert still_busy
+    assert scalar_points(logdir, "new") == [(1, 3.0), (2, 4.0)]
+    assert scalar_points(logdir, "double") == [(1, 3.0)]
+    assert scalar_points(logdir / "group_a", "group") == [(1, 6.0), (2, 3.0)]
+    assert scalar_points(logdir / "group_b", "group") == [(2, 9.0)]
+    assert scalar_points(logdir, "same/c") == [(1, 3.0)]
+    assert scalar_points(logdir, "same/d") == [(1, 15.0)]
 
 
 def test_bfloat16_and_add_scalars_cuda_values(logdir):

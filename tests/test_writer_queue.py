@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import math
+import pathlib
+import threading
 import tracemalloc
 
 import numpy as np
@@ -10,9 +13,11 @@ import pytest
 
 import tbcore
 from tb_helpers import all_scalar_points, scalar_points
-from tbcore import SummaryWriter
+from tbcore import SummaryWriter, events
+from tbcore.encoded import normalize
 from tbcore.event_file import EventFile
 from tbcore.pipeline import Pipeline
+from tbcore.proto import types_pb2
 from tbcore.reader import iter_records
 from tbcore.testing import read_events, tensorboard_accumulator
 
@@ -134,10 +139,12 @@ class _Deferred:
 
     def __init__(self, value: float) -> None:
         self.value = value
+        self.read_on: list[threading.Thread] = []  # the threads that read it
 
 
 def _read_later(item: _Deferred):
     def resolve() -> np.ndarray:
+        item.read_on.append(threading.current_thread())
         if item.value != item.value:  # NaN stands for a value the device can no longer give
             raise RuntimeError("the device buffer is gone")
         return np.asarray(item.value)
@@ -176,3 +183,156 @@ def test_a_deferred_value_that_cannot_be_read_loses_only_itself(logdir, fresh_pl
     }
     assert [e.step for e in tensorboard_accumulator(logdir).Tensors("h")] == [1]
     assert scalar_points(logdir / "group_a", "group") == [(2, 3.0)]
+
+
+def test_deferred_values_are_read_on_the_writer_thread_only(logdir, fresh_plugins):
+    """Every scalar path only queues a device value: new_style, double_precision, add_scalars (new and known keys)."""
+    fresh_plugins.register(_DeferredPlugin(), "deferred")
+    values = [_Deferred(float(i)) for i in range(10)]
+    with SummaryWriter(logdir, max_queue=1000, flush_secs=100) as writer:
+        writer.add_scalar("plain", values[0], 0)
+        writer.add_scalar("new", values[1], 0, new_style=True)  # the first call of its tag
+        writer.add_scalar("double", values[2], 0, double_precision=True)
+        writer.add_scalars("group", {"a": values[3]}, 0)  # a new key: its sub-run is learned
+        writer.add_scalars("group", {"a": values[4]}, 1)  # a known key
+        writer.add_scalars("group", {"a": values[5], "b": values[6]}, 2)  # a known key and a new one
+        writer.add_scalars("same", {"c": values[7], "d": values[8]}, 0, same_run=True)
+        writer.add_scalars("same", {"c": values[9], "d": 9.5}, 1, same_run=True)
+        assert [value.read_on for value in values] == [[]] * 10  # queued, not read: the writer thread sleeps
+        writer.flush()
+        assert [[thread.name for thread in value.read_on] for value in values] == [["tbcore-writer"]] * 10
+    assert all_scalar_points(logdir) == {
+        "plain": [(0, 0.0)],
+        "new": [(0, 1.0)],
+        "double": [(0, 2.0)],
+        "same/c": [(0, 7.0), (1, 9.0)],
+        "same/d": [(0, 8.0), (1, 9.5)],
+    }
+    assert scalar_points(logdir / "group_a", "group") == [(0, 3.0), (1, 4.0), (2, 5.0)]
+    assert scalar_points(logdir / "group_b", "group") == [(2, 6.0)]
+
+
+def _event_records(run_dir) -> list[bytes]:
+    """The records of the one event file in ``run_dir``, after its file_version event."""
+    (path,) = pathlib.Path(run_dir).glob("events.out.tfevents.*")
+    return [r.data for r in iter_records(path)][1:]
+
+
+def _encoded_event(kind: str, tag: str, value, step: int, wall_time: float, **options) -> bytes:
+    """The event that the summary type's encoder makes of ``value``: what the generic path writes."""
+    (encoded,) = normalize(tbcore.summary.encode(kind, tag, value, **options))
+    return events.summary_event(encoded.summary.SerializeToString(), step, wall_time)
+
+
+_NUMBERS = [0.25, -0.0, 1e-50, 5e-45, 3.4028236e38, 1e300, -math.inf, 123456.789, 2**62, 7]
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")  # numpy's, for 1e300
+@pytest.mark.parametrize("style", [{"new_style": True}, {"double_precision": True}])
+def test_new_style_events_are_the_scalar_types_bytes(logdir, fresh_plugins, style):
+    """Numbers and deferred values give the bytes of the ``scalar`` type's new-style encoder; TensorBoard reads them."""
+    fresh_plugins.register(_DeferredPlugin(), "deferred")
+    numbers = [*_NUMBERS, np.float32(0.1), np.array(2.5), True, math.nan]
+    with SummaryWriter(logdir / "numbers") as writer:
+        for step, number in enumerate(numbers):
+            writer.add_scalar("x", number, step, walltime=1.5, **style)
+    with SummaryWriter(logdir / "deferred") as writer:
+        for step, number in enumerate(_NUMBERS):
+            writer.add_scalar("x", _Deferred(float(number)), step, walltime=1.5, **style)
+    expected = [_encoded_event("scalar", "x", n, step, 1.5, new_style=True) for step, n in enumerate(numbers)]
+    assert _event_records(logdir / "numbers") == expected
+    assert _event_records(logdir / "deferred") == expected[: len(_NUMBERS)]
+    accumulator = tensorboard_accumulator(logdir / "deferred")
+    assert accumulator.SummaryMetadata("x").plugin_data.plugin_name == "scalars"
+    protos = [event.tensor_proto for event in accumulator.Tensors("x")]
+    assert {(p.dtype, len(p.tensor_shape.dim)) for p in protos} == {(types_pb2.DT_FLOAT, 0)}
+    assert scalar_points(logdir / "deferred", "x") == [(s, float(np.float32(n))) for s, n in enumerate(_NUMBERS)]
+
+
+def test_add_scalars_first_and_later_calls_write_the_scalars_types_bytes(logdir, fresh_plugins):
+    fresh_plugins.register(_DeferredPlugin(), "deferred")
+    with SummaryWriter(logdir) as writer:
+        writer.add_scalars("m/x", {"a": 0.5, "b": _Deferred(1.5)}, 0, walltime=2.0)  # new keys
+        writer.add_scalars("m/x", {"a": _Deferred(2.5), "b": 3.5}, 1, walltime=2.0)  # known keys
+        writer.add_scalars("m/x", {"a": 4.5, "c": _Deferred(5.5)}, 2, walltime=2.0)  # a known key and a new one
+
+    def expected(key: str, points: list[tuple[int, float]]) -> list[bytes]:
+        return [_encoded_event("scalars", "m/x", {key: value}, step, 2.0) for step, value in points]
+
+    assert _event_records(logdir / "m_x_a") == expected("a", [(0, 0.5), (1, 2.5), (2, 4.5)])
+    assert _event_records(logdir / "m_x_b") == expected("b", [(0, 1.5), (1, 3.5)])
+    assert _event_records(logdir / "m_x_c") == expected("c", [(2, 5.5)])
+    assert scalar_points(logdir / "m_x_c", "m/x") == [(2, 5.5)]
+
+
+def test_add_scalars_same_run_writes_the_scalars_types_bytes(logdir, fresh_plugins):
+    fresh_plugins.register(_DeferredPlugin(), "deferred")
+    calls = [{"a": 0.5, "b": _Deferred(1.5)}, {"a": _Deferred(-0.0), "b": 1e300}, {"b": 2.5, "a": 3.5}]
+    with SummaryWriter(logdir) as writer:
+        for step, values in enumerate(calls):
+            writer.add_scalars("m/x", values, step, walltime=2.0, same_run=True)
+    numbers = [{key: getattr(v, "value", v) for key, v in values.items()} for values in calls]
+    expected = [_encoded_event("scalars", "m/x", n, step, 2.0, same_run=True) for step, n in enumerate(numbers)]
+    assert [r for r in _event_records(logdir) if b"custom_scalars__config__" not in r] == expected
+    assert all_scalar_points(logdir) == {
+        "m/x/a": [(0, 0.5), (1, -0.0), (2, 3.5)],
+        "m/x/b": [(0, 1.5), (1, math.inf), (2, 2.5)],
+    }
+
+
+def test_a_failing_deferred_value_loses_only_its_event_on_every_scalar_path(logdir, fresh_plugins):
+    fresh_plugins.register(_DeferredPlugin(), "deferred")
+    nan = float("nan")
+    writer = SummaryWriter(logdir, max_queue=1000, flush_secs=100)
+    writer.add_scalar("new", _Deferred(1.0), 0, new_style=True)
+    writer.add_scalar("new", _Deferred(nan), 1, new_style=True)
+    writer.add_scalar("new", _Deferred(3.0), 2, new_style=True)
+    writer.add_scalars("group", {"lost": _Deferred(nan), "kept": _Deferred(4.0)}, 0)  # new keys, the first fails
+    writer.add_scalars("group", {"lost": _Deferred(5.0), "kept": _Deferred(nan)}, 1)  # known keys, the last fails
+    writer.add_scalars("same", {"a": _Deferred(nan), "b": 7.0}, 0, same_run=True)  # one event: lost
+    writer.add_scalars("same", {"a": _Deferred(8.0), "b": 9.0}, 1, same_run=True)
+    with pytest.raises(tbcore.DeferredValueError, match=r"tag 'new' at step 1 .*RuntimeError: the device buffer"):
+        writer.flush()
+    writer.add_scalar("later", 6.0, 0)  # raised once: the writer goes on
+    writer.close()
+    assert all_scalar_points(logdir) == {
+        "new": [(0, 1.0), (2, 3.0)],
+        "later": [(0, 6.0)],
+        "same/a": [(1, 8.0)],
+        "same/b": [(1, 9.0)],
+    }
+    assert scalar_points(logdir / "group_lost", "group") == [(1, 5.0)]
+    assert scalar_points(logdir / "group_kept", "group") == [(0, 4.0)]
+
+
+def test_add_scalars_new_keys_with_a_bad_value_write_nothing(logdir, fresh_plugins, rejects):
+    """A new key's sub-run is not created when a later value of the call is bad."""
+    fresh_plugins.register(_DeferredPlugin(), "deferred")
+    writer = SummaryWriter(logdir)
+    call = lambda: writer.add_scalars("m", {"a": _Deferred(1.0), "b": "x"}, 0)  # noqa: E731
+    rejects(writer, call, TypeError, r"tag_scalar_dict\['b'\]: expected a real number")
+    writer.add_scalars("m", {"a": _Deferred(2.0), "b": 3.0}, 1)
+    writer.close()
+    assert scalar_points(logdir / "m_a", "m") == [(1, 2.0)]
+
+
+class _Float64Scalar:
+    """A ``scalar`` type whose new style is a float64 tensor: no float32 at a fixed place to frame."""
+
+    @tbcore.hookimpl
+    def tbcore_summary_types(self):
+        def encode(tag, value, *, new_style=False):
+            return tbcore.tensor_summary(tag, np.float64(tbcore.as_float(value)), plugin_name="scalars")
+
+        return [tbcore.SummaryType(name="scalar", plugin_name="scalars", encode=encode, adapt_value=False)]
+
+
+def test_a_replaced_scalar_type_without_a_float32_form_encodes_new_style_itself(logdir, fresh_plugins):
+    fresh_plugins.unregister("scalar")
+    fresh_plugins.register(_Float64Scalar(), "float64_scalar")
+    with SummaryWriter(logdir) as writer:
+        writer.add_scalar("x", 2.5, 0, new_style=True)
+        writer.add_scalar("x", 0.1, 1, new_style=True)
+    protos = [event.tensor_proto for event in tensorboard_accumulator(logdir).Tensors("x")]
+    assert [p.dtype for p in protos] == [types_pb2.DT_DOUBLE] * 2
+    assert scalar_points(logdir, "x") == [(0, 2.5), (1, 0.1)]

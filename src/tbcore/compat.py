@@ -73,7 +73,7 @@ class SummaryWriter(Writer):
             self._add_scalars(main_tag, tag_scalar_dict, global_step, walltime)
             return
         main_tag = check_tag(main_tag, "main_tag")
-        self._add("scalars", main_tag, tag_scalar_dict, global_step, walltime, {"same_run": same_run})
+        self._add_scalars_same_run(main_tag, tag_scalar_dict, global_step, walltime)
         chart = {main_tag: {main_tag: ["Multiline", [re.escape(f"{main_tag}/")]]}}
         if chart not in self._custom_scalar_layouts:
             self.add_custom_scalars(chart)

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from tbcore import events, record
-from tbcore.errors import DeferredValueError
+from tbcore.deferred import resolve_scalar
 
 __all__ = ["BaseEventFile", "EventFile", "event_file_name"]
 
@@ -57,7 +57,7 @@ class BaseEventFile(abc.ABC):
         if prefix is None:
             prefix = self.tag_prefixes[tag] = events.scalar_tag_prefix(tag)
         if value.__class__ is not float:
-            value = _resolve_scalar(value, tag, step)
+            value = resolve_scalar(value, tag, step)
         record.frame_into(chunks, events.scalar_event(prefix, value, step, wall_time))
 
     @abc.abstractmethod
@@ -132,14 +132,3 @@ def _with_path(exc: OSError, path: str, action: str = "write event file") -> OSE
 
 def _identity(stat: os.stat_result) -> tuple[int, int]:
     return stat.st_dev, stat.st_ino
-
-
-def _resolve_scalar(value: Any, tag: str, step: int) -> float:
-    """Wait for a deferred device copy (queued instead of a float) and return its value, in the writer thread."""
-    try:
-        return float(value().reshape(-1)[0])
-    except Exception as exc:
-        raise DeferredValueError(
-            f"the value of tag {tag!r} at step {step} could not be read from its device, so it was not written: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc

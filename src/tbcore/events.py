@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 from tbcore.proto import event_pb2
@@ -21,6 +22,8 @@ __all__ = [
     "scalar_tag_prefix",
     "session_start_event",
     "summary_event",
+    "summary_field",
+    "values_event",
 ]
 
 FILE_VERSION = "brain.Event:2"
@@ -50,7 +53,12 @@ def scalar_tag_prefix(tag: str) -> bytes:
     encoded = tag.encode("utf-8")
     value = b"\x0a" + _varint(len(encoded)) + encoded + b"\x15"  # Summary.Value.tag, simple_value key
     summary = b"\x0a" + _varint(len(value) + 4) + value  # Summary.value
-    return b"\x2a" + _varint(len(summary) + 4) + summary  # Event.summary
+    return summary_field(len(summary) + 4) + summary
+
+
+def summary_field(size: int) -> bytes:
+    """Return the wire bytes that precede a serialized ``Summary`` of ``size`` bytes in an ``Event``."""
+    return b"\x2a" + _varint(size)  # Event.summary: key and length
 
 
 def _float32(value: float) -> bytes:
@@ -79,9 +87,21 @@ def scalar_event(prefix: bytes, value: float, step: int, wall_time: float) -> by
     return _WALL(0x09, wall_time) + _step_field(step) + prefix + _float32(value)
 
 
+def values_event(pieces: Sequence[bytes], values: Sequence[float], step: int, wall_time: float) -> bytes:
+    """Return a serialized ``Event``: wall time, step, then ``pieces`` with each value as float32 between two.
+
+    :param pieces: a :class:`tbcore.deferred.ScalarForm`'s bytes, one more than ``values``.
+    """
+    out = [_WALL(0x09, wall_time), _step_field(step)]
+    for piece, value in zip(pieces, values, strict=False):  # the last piece follows the last value
+        out += (piece, _float32(value))
+    out.append(pieces[-1])
+    return b"".join(out)
+
+
 def summary_event(summary_bytes: bytes, step: int, wall_time: float) -> bytes:
     """Return a serialized ``Event`` wrapping an already serialized ``Summary`` (of any proto class)."""
-    return _WALL(0x09, wall_time) + _step_field(step) + b"\x2a" + _varint(len(summary_bytes)) + summary_bytes
+    return _WALL(0x09, wall_time) + _step_field(step) + summary_field(len(summary_bytes)) + summary_bytes
 
 
 def event_bytes(**fields: Any) -> bytes:

@@ -1,9 +1,10 @@
 """The queue between callers and the background thread that writes event files.
 
 The training thread never touches the disk for events: ``add_*`` calls append a small
-item to a queue (a tuple for scalars, serialized event bytes for everything else) and
-return. One daemon thread per :class:`Pipeline` drains the queue in batches, builds and
-frames the records (native CRC32C) and writes each file's batch with one ``write``.
+item to a queue (a tuple for scalars; serialized event bytes, or a function that builds
+them, for everything else) and return. One daemon thread per :class:`Pipeline` drains
+the queue in batches, builds and frames the records (native CRC32C) and writes each
+file's batch with one ``write``.
 Data reaches the operating system (and so survives the process being killed) at each
 drain: when ``max_queue`` items are pending, every ``flush_secs``, or on ``flush()``.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from tbcore import record
@@ -94,6 +96,17 @@ class Pipeline:
         """Queue one scalar per ``(file, value)`` pair, all with ``tag``, ``step`` and ``wall_time``."""
         items = self._items
         items.append((pairs, tag, step, wall_time))
+        if len(items) >= self.max_queue:
+            self._on_full()
+
+    def put_deferred(self, file: BaseEventFile, build: Callable[[], bytes]) -> None:
+        """Queue an event that the writer thread builds: ``build()`` returns its serialized bytes.
+
+        ``build`` may wait for a device value; if it raises :class:`DeferredValueError`, only
+        its event is lost.
+        """
+        items = self._items
+        items.append((file, build, 0))
         if len(items) >= self.max_queue:
             self._on_full()
 
@@ -209,8 +222,7 @@ class Pipeline:
                     self._drain()
                     break
                 except Exception as exc:  # noqa: BLE001 - kept and raised to the caller; drain the rest
-                    if self.error is None:
-                        self.error = exc
+                    self._keep(exc)
             if self._stopping and not self._items:
                 return
 
@@ -260,31 +272,39 @@ class Pipeline:
                     item.done.set()
                 continue
             size = len(item)
-            try:
-                if size == 4:  # several scalars: ([(file, value), ...], tag, step, wall_time)
-                    pairs, tag, step, wall_time = item
-                    for file, value in pairs:
-                        chunks = batches.get(file)
-                        if chunks is None:
-                            chunks = batches[file] = []
+            if size == 4:  # several scalars: ([(file, value), ...], tag, step, wall_time)
+                pairs, tag, step, wall_time = item
+                for file, value in pairs:
+                    chunks = batches.get(file)
+                    if chunks is None:
+                        chunks = batches[file] = []
+                    try:
                         file.frame_scalar(chunks, tag, value, step, wall_time)
-                    continue
-                file = item[0]
-                chunks = batches.get(file)
-                if chunks is None:
-                    chunks = batches[file] = []
+                    except DeferredValueError as exc:  # only this key's event is lost
+                        self._keep(exc)
+                continue
+            file = item[0]
+            chunks = batches.get(file)
+            if chunks is None:
+                chunks = batches[file] = []
+            try:
                 if size == 5:  # one scalar: (file, tag, value, step, wall_time)
                     file.frame_scalar(chunks, item[1], item[2], item[3], item[4])
-                else:  # a serialized event: (file, data, size)
-                    record.frame_into(chunks, item[1])
+                else:  # a serialized event, or a function building it: (file, data, size)
+                    data = item[1]
+                    record.frame_into(chunks, data if data.__class__ is bytes else data())
                     freed += item[2]
-            except DeferredValueError as exc:  # only this event is lost; it is reported at the next call
-                if self.error is None:
-                    self.error = exc
+            except DeferredValueError as exc:  # only this event is lost
+                self._keep(exc)
         self._write_batches(batches)
         if freed:
             self._freed_bytes += freed
             self._notify_room()
+
+    def _keep(self, error: Exception) -> None:
+        """Keep ``error`` for the next call to raise, unless an earlier one is kept."""
+        if self.error is None:
+            self.error = error
 
     def _write_batches(self, batches: dict[BaseEventFile, list[bytes]]) -> None:
         for file, chunks in batches.items():
@@ -294,5 +314,4 @@ class Pipeline:
                 file.write(chunks)
             except OSError as exc:
                 file.error = exc
-                if self.error is None:
-                    self.error = exc
+                self._keep(exc)

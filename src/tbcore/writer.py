@@ -7,21 +7,20 @@ closing. The torch-compatible ``add_*`` methods live in :mod:`tbcore.compat`.
 
 from __future__ import annotations
 
-import math
+import functools
 import os
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-import numpy as np
-
 from tbcore import events, lifecycle, ranks, summary
-from tbcore.adapters import SCALAR_EXPECTED, adapter_for, as_float
+from tbcore.deferred import ScalarForm, learn_form, start_scalar
 from tbcore.encoded import Encoded, normalize
 from tbcore.errors import invalid
 from tbcore.event_file import BaseEventFile
+from tbcore.file_writer import FileWriter
 from tbcore.paths import check_name_part, default_log_dir
 from tbcore.pipeline import Pipeline
 from tbcore.proto import event_pb2
@@ -78,6 +77,7 @@ class Writer:
         self._run_dirs: dict[str, str] = {}
         self._tags: set[str] = set()
         self._scalars_runs: dict[tuple[str, str], str] = {}  # (main_tag, key) -> sub-run of add_scalars
+        self._forms: dict[Any, ScalarForm] = {}  # tag (new_style) or (main_tag, keys) (same_run) -> its form
         self._purged: set[str] = set()  # runs whose first file carries the purge_step START events
         self._lock = threading.RLock()
         self._main: BaseEventFile | None = None
@@ -148,7 +148,8 @@ class Writer:
         does. ``new_style=True`` stores a rank-0 float32 tensor with the ``scalars`` plugin metadata.
         ``double_precision=True`` is accepted for compatibility but also stores float32: TensorBoard's
         default (Rust) loader drops float64 scalars, so torch's float64 tensors never show there.
-        GPU tensors are copied without blocking the calling thread.
+        Device values (a CUDA tensor, a JAX array) are never waited for on the calling thread:
+        the writer thread reads them.
         """
         pipeline = self._pipeline
         if pipeline.error is not None:
@@ -163,21 +164,67 @@ class Writer:
             step = check_step(global_step)
         wall = time.time() if walltime is None else check_walltime(walltime)
         if new_style or double_precision:
-            self._add("scalar", tag, scalar_value, step, wall, {"new_style": True})
+            self._add_new_style(tag, scalar_value, step, wall)
             return
         if type(scalar_value) is not float:
-            scalar_value = _scalar(scalar_value)
+            scalar_value = start_scalar(scalar_value)
         file = self._main
         if file is None:
             file = self._open_main()
         pipeline.put_scalar(file, tag, scalar_value, step, wall)
 
-    def _add_scalars(self, main_tag: Any, values: Any, global_step: Any, walltime: Any) -> None:
-        """``add_scalars``: keys seen before are queued like ``add_scalar`` into their sub-runs.
+    def _add_new_style(self, tag: str, value: Any, step: int, wall: float) -> None:
+        """``add_scalar(new_style=True)``: the writer thread frames the event from the tag's form (:meth:`_form`)."""
+        form = self._form(tag, (tag,), lambda numbers: summary.encode("scalar", tag, numbers[0], new_style=True))
+        if form is None:
+            self._add("scalar", tag, value, step, wall, {"new_style": True})
+            return
+        if type(value) is not float:
+            value = start_scalar(value)
+        self._pipeline.put_deferred(self._file(""), functools.partial(form.event, (value,), step, wall))
 
-        A call with a new key (or anything unusual) takes the generic path, which validates it
-        and raises the documented errors; the sub-run of each key is then learned from the
-        ``scalars`` summary type, so its naming rule lives in one place.
+    def _add_scalars_same_run(self, main_tag: str, values: Any, global_step: Any, walltime: Any) -> None:
+        """``add_scalars(same_run=True)``: one event of all keys, framed by the writer thread (see :meth:`_form`)."""
+        self._pipeline.check()
+        step = check_step(global_step)
+        wall = time.time() if walltime is None else check_walltime(walltime)
+        form = None
+        if isinstance(values, Mapping) and values:
+            keys = tuple(values)
+
+            def encode(numbers: list[float]) -> Any:
+                return summary.encode("scalars", main_tag, dict(zip(keys, numbers, strict=True)), same_run=True)
+
+            form = self._form((main_tag, keys), [f"{main_tag}/{key}" for key in keys], encode)
+        if form is None:  # the type's error for what is not a non-empty dict
+            self._add("scalars", main_tag, values, step, wall, {"same_run": True})
+            return
+        started = tuple(start_scalar(value, f"tag_scalar_dict[{key!r}]") for key, value in values.items())
+        self._pipeline.put_deferred(self._file(""), functools.partial(form.event, started, step, wall))
+
+    def _form(self, key: Any, names: Sequence[str], encode: Callable[[list[float]], Any]) -> ScalarForm | None:
+        """Return the form of the events that ``encode`` (a summary type's encoder) makes, learned once per ``key``.
+
+        The bytes written are the encoder's, and it checks the tag and keys as it always does;
+        values are only read, or their device copies started, as on the float path. A summary
+        type whose values are not float32 at fixed places (a replaced built-in) gets None: the
+        call is then encoded on the calling thread, like any other type.
+        """
+        forms = self._forms
+        form = forms.get(key)
+        if form is None:
+            form = learn_form(names, encode)
+            if form is not None:
+                if len(forms) > 100_000:
+                    forms.clear()
+                forms[key] = form
+        return form
+
+    def _add_scalars(self, main_tag: Any, values: Any, global_step: Any, walltime: Any) -> None:
+        """``add_scalars``: one queue item with a value (or a device copy) per key, into the keys' sub-runs.
+
+        A call whose keys were all seen before is queued at once. Any other call (a new key, a
+        bad value, anything unusual) is checked first: see :meth:`_learn_scalars_runs`.
         """
         pipeline = self._pipeline
         if pipeline.error is not None:
@@ -191,7 +238,7 @@ class Writer:
                     break
                 if type(value) is not float:
                     try:
-                        value = _scalar(value)
+                        value = start_scalar(value)
                     except (TypeError, ValueError):
                         break
                 queued.append((run, value))
@@ -201,11 +248,28 @@ class Writer:
                     wall = time.time() if walltime is None else check_walltime(walltime)
                     pipeline.put_scalars([(self._file(run), value) for run, value in queued], main_tag, step, wall)
                     return
-        records = self._add("scalars", check_tag(main_tag, "main_tag"), values, global_step, walltime, {})
+        main_tag = check_tag(main_tag, "main_tag")
+        step = check_step(global_step)
+        wall = time.time() if walltime is None else check_walltime(walltime)
+        sub_runs = self._learn_scalars_runs(main_tag, values)  # checks that values is a non-empty dict, and its keys
+        started = [start_scalar(value, f"tag_scalar_dict[{key!r}]") for key, value in values.items()]
+        pipeline.put_scalars(
+            [(self._file(run), value) for run, value in zip(sub_runs, started, strict=True)], main_tag, step, wall
+        )
+
+    def _learn_scalars_runs(self, main_tag: str, values: Any) -> list[str]:
+        """Check ``values`` as the ``scalars`` summary type does; return (and remember) each key's sub-run.
+
+        The type encodes the keys with 0.0 for every value (no value is read here), so its checks
+        of the dict and its keys, and its run naming rule, stay in one place.
+        """
+        probe = dict.fromkeys(values, 0.0) if isinstance(values, Mapping) else values
+        sub_runs = [record.run for record in normalize(summary.encode("scalars", main_tag, probe))]
+        runs = self._scalars_runs
         if len(runs) > 100_000:
             runs.clear()
-        for key, record in zip(values, records, strict=True):  # one record per key, in order
-            runs[(main_tag, key)] = record.run
+        runs.update(zip(((main_tag, key) for key in probe), sub_runs, strict=True))  # one record per key, in order
+        return sub_runs
 
     def _check_tag(self, tag: Any) -> str:
         tag = check_tag(tag)
@@ -235,12 +299,12 @@ class Writer:
         """
         self._add(kind, tag, value, step, walltime, options)
 
-    def _add(self, kind: str, tag: Any, value: Any, step: Any, walltime: Any, options: dict[str, Any]) -> list[Encoded]:
+    def _add(self, kind: str, tag: Any, value: Any, step: Any, walltime: Any, options: dict[str, Any]) -> None:
         self._pipeline.check()
         tag = self._check_tag(tag)
         step = check_step(step)
         wall = time.time() if walltime is None else check_walltime(walltime)
-        return self._write(summary.encode(kind, tag, value, **options), step, wall)
+        self._write(summary.encode(kind, tag, value, **options), step, wall)
 
     def write(self, result: Any, step: int | None = None, walltime: float | None = None) -> None:
         """Write an encoder's result (a ``Summary``, an :class:`Encoded` or a list of them).
@@ -252,15 +316,14 @@ class Writer:
         self._pipeline.check()
         self._write(result, check_step(step), time.time() if walltime is None else check_walltime(walltime))
 
-    def _write(self, result: Any, step: int, wall: float) -> list[Encoded]:
-        """:meth:`write` with ``step`` and ``wall`` already checked; returns the records written."""
+    def _write(self, result: Any, step: int, wall: float) -> None:
+        """:meth:`write` with ``step`` and ``wall`` already checked."""
         records = normalize(result)
         write_assets(self._storage, [asset for record in records for asset in self._plan_assets(record)])
         for record in records:
             file = self._file(record.run)
             for data in _event_records(record, step if record.step is None else record.step, wall):
                 self._pipeline.put_event(file, data)
-        return records
 
     def _plan_assets(self, record: Encoded) -> list[tuple[str, Any]]:
         run_dir = self.log_dir if not record.run else self._run_dir(record.run)
@@ -326,55 +389,6 @@ class Writer:
         self._main = None
 
 
-class FileWriter:
-    """The low-level view of a writer's run that integrations use (``writer.file_writer``).
-
-    Its methods raise ``TypeError`` for a value that is not a protocol buffer, and otherwise as the writer's.
-    """
-
-    def __init__(self, writer: Writer) -> None:
-        self._writer = writer
-
-    def get_logdir(self) -> str:
-        """Return the run directory."""
-        return self._writer.log_dir
-
-    def add_event(self, event: Any, step: int | None = None, walltime: float | None = None) -> None:
-        """Write an ``Event`` proto (tbcore's, TensorBoard's or TensorFlow's), setting step and wall time if given."""
-        if not hasattr(event, "SerializeToString"):
-            raise invalid("event", "an Event protocol buffer", event, kind=TypeError)
-        data = event.SerializeToString()
-        parsed = event_pb2.Event.FromString(data)
-        parsed.wall_time = time.time() if walltime is None else check_walltime(walltime)
-        if step is not None:
-            parsed.step = check_step(step, "step")
-        self._writer._pipeline.check()
-        self._writer._pipeline.put_event(self._writer._file(""), parsed.SerializeToString())
-
-    def add_summary(self, summary: Any, global_step: int | None = None, walltime: float | None = None) -> None:
-        """Write a ``Summary`` proto (tbcore's, TensorBoard's or TensorFlow's) as one event."""
-        if not hasattr(summary, "SerializeToString"):
-            raise invalid("summary", "a Summary protocol buffer", summary, kind=TypeError)
-        step = check_step(global_step)
-        wall = time.time() if walltime is None else check_walltime(walltime)
-        self._writer._pipeline.check()
-        data = events.summary_event(summary.SerializeToString(), step, wall)
-        self._writer._pipeline.put_event(self._writer._file(""), data)
-
-    def add_graph(self, graph_def: Any, walltime: float | None = None) -> None:
-        """Write a ``GraphDef`` proto (or its serialized bytes) as the run graph."""
-        data = graph_def if isinstance(graph_def, bytes) else graph_def.SerializeToString()
-        self._writer.write(Encoded(graph_def=data), 0, walltime)
-
-    def flush(self) -> None:
-        """Flush the writer (see :meth:`Writer.flush`)."""
-        self._writer.flush()
-
-    def close(self) -> None:
-        """Close the writer (see :meth:`Writer.close`)."""
-        self._writer.close()
-
-
 def _event_records(record: Encoded, step: int, wall: float) -> Iterable[bytes]:
     if record.summary is not None:
         yield events.summary_event(record.summary.SerializeToString(), step, wall)
@@ -384,26 +398,3 @@ def _event_records(record: Encoded, step: int, wall: float) -> Iterable[bytes]:
         tag, data = record.run_metadata
         trm = event_pb2.TaggedRunMetadata(tag=tag, run_metadata=data)
         yield events.event_bytes(wall_time=wall, step=step, tagged_run_metadata=trm)
-
-
-def _scalar(value: Any) -> Any:
-    """Return a scalar value as a float, or as a deferred device copy for the writer thread."""
-    cls = type(value)  # not value.__class__: torch.Tensor makes that attribute lookup slow
-    if cls is np.ndarray and value.ndim == 0 and value.dtype.kind in "fiub":
-        return float(value)
-    if cls is int or cls is bool or isinstance(value, np.generic):
-        return as_float(value, "scalar_value")
-    shape = getattr(value, "shape", None)
-    if shape is not None:
-        if len(shape) > 1 or math.prod(shape) != 1:
-            raise invalid("scalar_value", SCALAR_EXPECTED, value)
-        adapter = adapter_for(cls)
-        if adapter.to_numpy_async is not None:
-            try:
-                started = adapter.to_numpy_async(value)
-            except (TypeError, ValueError) as exc:
-                raise type(exc)(f"scalar_value: {exc}") from exc
-            if type(started) is float or callable(started):
-                return started
-            return float(np.asarray(started).reshape(-1)[0])
-    return as_float(value, "scalar_value")
