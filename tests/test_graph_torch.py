@@ -203,3 +203,13 @@ def test_exported_program_and_jit_modules(logdir):
     scripted = canonical(written_graph(logdir / "scripted", torch.jit.script(model), inputs))
     # a script graph has no scopes or shapes for its ops; ops, edges and parameter scopes are the same
     assert [(op, sources) for _, op, _, sources in scripted] == [(op, sources) for _, op, _, sources in canonical(ours)]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit.script is deprecated in torch 2.13
+def test_scripted_module_is_traced_without_trying_export(logdir, capsys):
+    """A TorchScript module is already a graph: tbcore does not try torch.export on it first."""
+    with SummaryWriter(logdir) as writer:
+        writer.add_graph(torch.jit.script(sequential()), torch.randn(2, 3), verbose=True)
+    out = capsys.readouterr().out
+    assert "was built with torch.jit.trace (a TorchScript module)" in out and "torch.export failed" not in out
+    assert any(node.op == "aten::linear" for node in tensorboard_accumulator(logdir).Graph().node)

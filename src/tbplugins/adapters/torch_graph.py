@@ -99,7 +99,7 @@ def build(model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_
     :raises ValueError: the model does not run on these inputs (torch's error, the model and
         the inputs' shapes in the message), or neither path could build its graph (both errors).
     """
-    from tbplugins.adapters import torch_export_graph, torch_jit_graph
+    from tbplugins.adapters import torch_export_graph
 
     if _is_program(type(model)):
         scopes = ModuleScopes(torch_export_graph.program_class_names(model))
@@ -109,23 +109,36 @@ def build(model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_
         return graph_encoded(nodes, run_metadata_device=RUN_METADATA_DEVICE)
     args, kwargs = split_inputs(example_inputs)
     with _eval_mode(model):
-        try:
-            nodes, text = torch_export_graph.graph_nodes(model, args, kwargs)
-            path = "torch.export"
-        except Exception as export_error:  # noqa: BLE001 - any export failure falls back to tracing
-            _check_runs(model, args, kwargs)
+        if tbcore.lazy_issubclass(type(model), "torch.jit", "ScriptModule"):  # already TorchScript: no export
+            nodes, text = _traced_nodes(model, args, kwargs, use_strict_trace, None)
+            path = "torch.jit.trace (a TorchScript module)"
+        else:
             try:
-                nodes, text = torch_jit_graph.graph_nodes(model, args, kwargs, strict=use_strict_trace)
-            except Exception as trace_error:  # noqa: BLE001 - reported with both errors below
-                raise ValueError(
-                    f"input_to_model: could not build the graph of {type(model).__qualname__} on "
-                    f"{describe_inputs(args, kwargs)}: torch.export failed with {first_line(export_error)}; "
-                    f"torch.jit.trace failed with {first_line(trace_error)}"
-                ) from trace_error
-            path = f"torch.jit.trace (torch.export failed with {first_line(export_error)})"
+                nodes, text = torch_export_graph.graph_nodes(model, args, kwargs)
+                path = "torch.export"
+            except Exception as export_error:  # noqa: BLE001 - any export failure falls back to tracing
+                nodes, text = _traced_nodes(model, args, kwargs, use_strict_trace, export_error)
+                path = f"torch.jit.trace (torch.export failed with {first_line(export_error)})"
     if verbose:
         print(f"add_graph: the graph of {type(model).__qualname__} was built with {path}\n{text}")
     return graph_encoded(nodes, run_metadata_device=RUN_METADATA_DEVICE)
+
+
+def _traced_nodes(
+    model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], strict: bool, export_error: Exception | None
+) -> tuple[list[Any], str]:
+    """The nodes of ``model`` from ``torch.jit.trace``; its failure is reported with ``export_error``, if any."""
+    from tbplugins.adapters import torch_jit_graph
+
+    _check_runs(model, args, kwargs)
+    try:
+        return torch_jit_graph.graph_nodes(model, args, kwargs, strict=strict)
+    except Exception as trace_error:  # noqa: BLE001 - reported with the export error below
+        export = "" if export_error is None else f"torch.export failed with {first_line(export_error)}; "
+        raise ValueError(
+            f"input_to_model: could not build the graph of {type(model).__qualname__} on "
+            f"{describe_inputs(args, kwargs)}: {export}torch.jit.trace failed with {first_line(trace_error)}"
+        ) from trace_error
 
 
 BUILDER = tbcore.GraphBuilder(name="torch", build=build)
