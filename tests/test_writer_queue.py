@@ -319,9 +319,13 @@ def test_add_scalars_new_keys_with_a_bad_value_write_nothing(logdir, fresh_plugi
 class _Float64Scalar:
     """A ``scalar`` type whose new style is a float64 tensor: no float32 at a fixed place to frame."""
 
+    def __init__(self):
+        self.calls = 0
+
     @tbcore.hookimpl
     def tbcore_summary_types(self):
         def encode(tag, value, *, new_style=False):
+            self.calls += 1
             return tbcore.tensor_summary(tag, np.float64(tbcore.as_float(value)), plugin_name="scalars")
 
         return [tbcore.SummaryType(name="scalar", plugin_name="scalars", encode=encode, adapt_value=False)]
@@ -329,10 +333,13 @@ class _Float64Scalar:
 
 def test_a_replaced_scalar_type_without_a_float32_form_encodes_new_style_itself(logdir, fresh_plugins):
     fresh_plugins.unregister("scalar")
-    fresh_plugins.register(_Float64Scalar(), "float64_scalar")
+    replaced = _Float64Scalar()
+    fresh_plugins.register(replaced, "float64_scalar")
     with SummaryWriter(logdir) as writer:
         writer.add_scalar("x", 2.5, 0, new_style=True)
+        learned = replaced.calls - 1  # the probes that found no float32 form, then the call's own encoding
         writer.add_scalar("x", 0.1, 1, new_style=True)
+        assert replaced.calls == learned + 2  # the tag's form is not probed again
     protos = [event.tensor_proto for event in tensorboard_accumulator(logdir).Tensors("x")]
     assert [p.dtype for p in protos] == [types_pb2.DT_DOUBLE] * 2
     assert scalar_points(logdir, "x") == [(0, 2.5), (1, 0.1)]

@@ -77,7 +77,7 @@ class Writer:
         self._run_dirs: dict[str, str] = {}
         self._tags: set[str] = set()
         self._scalars_runs: dict[tuple[str, str], str] = {}  # (main_tag, key) -> sub-run of add_scalars
-        self._forms: dict[Any, ScalarForm] = {}  # tag (new_style) or (main_tag, keys) (same_run) -> its form
+        self._forms: dict[Any, ScalarForm | None] = {}  # tag (new_style) or (main_tag, keys) (same_run) -> form
         self._purged: set[str] = set()  # runs whose first file carries the purge_step START events
         self._lock = threading.RLock()
         self._main: BaseEventFile | None = None
@@ -211,13 +211,12 @@ class Writer:
         call is then encoded on the calling thread, like any other type.
         """
         forms = self._forms
-        form = forms.get(key)
-        if form is None:
-            form = learn_form(names, encode)
-            if form is not None:
-                if len(forms) > 100_000:
-                    forms.clear()
-                forms[key] = form
+        if key in forms:
+            return forms[key]
+        form = learn_form(names, encode)
+        if len(forms) > 100_000:
+            forms.clear()
+        forms[key] = form  # None too: a type that cannot be learned is not probed at every call
         return form
 
     def _add_scalars(self, main_tag: Any, values: Any, global_step: Any, walltime: Any) -> None:
