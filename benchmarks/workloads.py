@@ -61,6 +61,14 @@ def scalar_float(w: Any, n: int, timer: Timer) -> dict[str, float]:
     return {}
 
 
+def scalar_new_style(w: Any, n: int, timer: Timer) -> dict[str, float]:
+    add = w.add_scalar
+    with timer:
+        for i in range(n):
+            add("loss", i * 1e-3, i, new_style=True)
+    return {}
+
+
 def _add_each(w: Any, values: list[Any], timer: Timer) -> dict[str, float]:
     """``add_scalar`` of each prepared value in turn, at steps 0, 1, ..."""
     add = w.add_scalar
@@ -236,6 +244,14 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("scalar_numpy", "add_scalar with a 0-d numpy float32 array", 100_000, 2_000, scalar_numpy),
     Workload("scalar_torch", "add_scalar with a 0-d torch CPU tensor", 100_000, 2_000, scalar_torch),
     Workload("scalar_100_tags", "add_scalar, 100 tags x 1000 steps", 100_000, 2_000, scalar_tags),
+    Workload(
+        "scalar_new_style",
+        "add_scalar(..., new_style=True) with a Python float (tensorboardX has no new_style)",
+        100_000,
+        2_000,
+        scalar_new_style,
+        ("tbcore", "torch"),
+    ),
     Workload("add_scalars_10_keys", "add_scalars with 10 keys, 10k steps", 10_000, 200, scalars_dict),
     Workload("histogram_1M", "add_histogram of 1M float32", 10, 2, _prepared("add_histogram", _histogram_values)),
     Workload(
