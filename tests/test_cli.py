@@ -186,3 +186,34 @@ def test_export_keeps_infinities_in_csv_and_writes_null_in_json(logdir):
     assert [r["value"] for r in rows] == ["inf", "-inf", "nan", "1.5"]
     records = json.loads(tbcore("export", logdir, "--format", "json").stdout)
     assert [r["value"] for r in records] == [None, None, None, 1.5]
+
+
+@pytest.mark.slow
+def test_demo_serve_starts_tensorboard_on_the_demo(tmp_path):
+    """``tbcore demo --serve`` writes the demo, then serves it until Ctrl-C (here SIGINT to its group)."""
+    import signal
+    import time
+    import urllib.request
+
+    from tbcore.testing import free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "tbcore", "demo", str(tmp_path / "demo"), "--serve", "--host", "127.0.0.1"]
+    process = subprocess.Popen(
+        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        runs, deadline = [], time.monotonic() + 180
+        while "loss_train" not in runs and time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/data/runs", timeout=5) as response:
+                    runs = json.load(response)
+            except OSError:
+                time.sleep(0.5)
+        assert "loss_train" in runs and "." in runs
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)

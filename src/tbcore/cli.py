@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -50,17 +50,19 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _print_runs(inspect_logdir(args.logdir), verbose=False)
     print(f"\nview it:  tensorboard --logdir {args.logdir}   (then open http://localhost:6006)")
     if args.serve:
-        return _serve(args.logdir)
+        return _serve(args.logdir, args.host, args.port)
     return 0
 
 
-def _serve(logdir: str) -> int:
-    exe = shutil.which("tensorboard", path=os.path.dirname(sys.executable)) or shutil.which("tensorboard")
-    if exe is None:
+def _serve(logdir: str, host: str, port: int) -> int:
+    from tbcore.testing import tensorboard_command
+
+    if importlib.util.find_spec("tensorboard") is None:
         raise CliError("--serve needs TensorBoard: pip install tensorboard")
-    print(f"starting: {exe} --logdir {logdir}  (Ctrl-C stops it)", file=sys.stderr)
+    command = [*tensorboard_command(), "--logdir", logdir, "--host", host, "--port", str(port)]
+    print(f"starting: {' '.join(command)}  (Ctrl-C stops it)", file=sys.stderr)
     try:
-        return subprocess.call([exe, "--logdir", logdir])
+        return subprocess.call(command)
     except KeyboardInterrupt:
         return 0
 
@@ -184,6 +186,8 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="write a run with every installed summary type, then show it")
     demo.add_argument("logdir", nargs="?", default="runs/demo", metavar="LOGDIR", help="default: runs/demo")
     demo.add_argument("--serve", action="store_true", help="start tensorboard on LOGDIR afterwards")
+    demo.add_argument("--host", default="localhost", help="with --serve: the address to listen on (default: localhost)")
+    demo.add_argument("--port", type=int, default=6006, help="with --serve: the port (default: 6006)")
     demo.set_defaults(run=_cmd_demo)
 
     inspect = commands.add_parser("inspect", help="runs, tags per plugin, step ranges, counts and warnings")

@@ -27,7 +27,14 @@ from typing import Any
 from tbcore.proto import event_pb2
 from tbcore.reader import iter_events, run_files
 
-__all__ = ["TensorBoardServer", "free_port", "read_events", "tensorboard_accumulator", "tensorboard_provider"]
+__all__ = [
+    "TensorBoardServer",
+    "free_port",
+    "read_events",
+    "tensorboard_accumulator",
+    "tensorboard_command",
+    "tensorboard_provider",
+]
 
 
 def read_events(logdir: str | os.PathLike[str], run: str = ".") -> list[event_pb2.Event]:
@@ -55,6 +62,16 @@ def tensorboard_provider(logdir: str | os.PathLike[str]) -> Any:
     multiplexer.AddRunsFromDirectory(os.fspath(logdir))
     multiplexer.Reload()
     return data_provider.MultiplexerDataProvider(multiplexer, os.fspath(logdir))
+
+
+def tensorboard_command() -> list[str]:
+    """Return the command that starts TensorBoard for this Python (its ``tensorboard`` script, else ``-m``).
+
+    Flags (``--logdir`` ...) are appended by the caller. Whether TensorBoard is installed is
+    not checked: a missing one fails when the command runs.
+    """
+    exe = shutil.which("tensorboard", path=os.path.dirname(sys.executable)) or shutil.which("tensorboard")
+    return [exe] if exe else [sys.executable, "-m", "tensorboard.main"]
 
 
 def free_port() -> int:
@@ -107,8 +124,7 @@ class TensorBoardServer:
         :raises TimeoutError: it did not answer within ``start_timeout`` seconds (it is stopped).
         """
         self.port = free_port()
-        exe = shutil.which("tensorboard", path=os.path.dirname(sys.executable)) or shutil.which("tensorboard")
-        command = [exe] if exe else [sys.executable, "-m", "tensorboard.main"]
+        command = tensorboard_command()
         command += ["--logdir", self.logdir, "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--load_fast", self.load_fast, "--reload_interval", "1", *self.extra_args]
         self._process = subprocess.Popen(
