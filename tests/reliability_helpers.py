@@ -50,6 +50,16 @@ def python(code: str, *args: Any, wait: bool = True, **popen: Any) -> Any:
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
+def communicate_or_kill(child: subprocess.Popen[str], timeout: float = 60.0) -> tuple[str, str]:
+    """Return the child's ``(stdout, stderr)`` once it ends; kill it and fail if it runs past ``timeout``."""
+    try:
+        return child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        raise AssertionError(f"the child still ran after {timeout} s") from None
+
+
 def all_files_intact(logdir: str | os.PathLike[str], *, torn_tail: bool = False) -> list[str]:
     """Check that every event file under ``logdir`` is whole, valid records (``torn_tail``: but a cut last one).
 
