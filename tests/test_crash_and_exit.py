@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, communicate_or_kill, python, wait_for
+from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, sigterm_when_ready, wait_for
 from tb_helpers import scalar_points
 from tbcore.testing import tensorboard_accumulator
 
@@ -262,11 +262,7 @@ def test_sigterm_while_a_writer_thread_starts_does_not_wait_for_it(tmp_path):
     """SIGTERM while the main thread starts a live writer's thread (holding the lock that the close needs):
     the handler lets the start finish, then writes every writer's events and dies by SIGTERM (a handler that
     waited would hang for the child's 600 s timeout)."""
-    child = python(SIGTERM_DURING_THREAD_START, tmp_path, wait=False)
-    assert child.stdout.readline().strip() == "starting"
-    child.send_signal(signal.SIGTERM)
-    out, err = communicate_or_kill(child)
-    assert child.returncode == -signal.SIGTERM, err
+    out = sigterm_when_ready(SIGTERM_DURING_THREAD_START, "starting", tmp_path)
     assert "added" not in out
     all_files_intact(tmp_path)
     assert scalar_points(tmp_path / "first", "loss") == [(step, float(step)) for step in range(50)]

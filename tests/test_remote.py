@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -14,7 +13,7 @@ import uuid
 import fsspec
 import pytest
 
-from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, communicate_or_kill, python
+from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, sigterm_when_ready
 from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents
 from tb_helpers import scalar_points
 from tbcore import Asset, Encoded, SummaryWriter, remote, segments
@@ -456,11 +455,7 @@ def test_sigterm_during_a_flush_upload_loses_nothing_and_ends_promptly(tmp_path)
     the handler does not wait for that lock; the upload finishes, everything is written and the process
     dies by SIGTERM (a handler that waited would hang for the child's 600 s timeout). See test_s3.py for
     the same with s3fs, whose uploads run in fsspec's event loop."""
-    child = python(SIGTERM_DURING_UPLOAD, tmp_path, wait=False)
-    assert child.stdout.readline().strip() == "uploading"
-    child.send_signal(signal.SIGTERM)
-    out, err = communicate_or_kill(child)
-    assert child.returncode == -signal.SIGTERM, err
+    out = sigterm_when_ready(SIGTERM_DURING_UPLOAD, "uploading", tmp_path)
     assert "flush returned" not in out
     run = tmp_path / "sigterm" / "run"
     all_files_intact(run)

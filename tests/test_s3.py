@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import uuid
@@ -11,7 +10,7 @@ import uuid
 import numpy as np
 import pytest
 
-from reliability_helpers import all_files_intact, communicate_or_kill, python
+from reliability_helpers import all_files_intact, sigterm_when_ready
 from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents
 from tb_helpers import scalar_points
 from tbcore import SummaryWriter, remote
@@ -241,11 +240,7 @@ def test_sigterm_during_a_flush_upload_loses_nothing_and_ends_promptly(s3, tmp_p
     the handler does not wait for that lock; the upload finishes, everything is written, the process dies
     by SIGTERM (a handler that waited would hang for the child's 600 s timeout)."""
     fs, bucket, options = s3
-    child = python(SIGTERM_DURING_UPLOAD, bucket, options["endpoint_url"], wait=False, env=dict(os.environ))
-    assert child.stdout.readline().strip() == "uploading"
-    child.send_signal(signal.SIGTERM)
-    out, err = communicate_or_kill(child)
-    assert child.returncode == -signal.SIGTERM, err
+    out = sigterm_when_ready(SIGTERM_DURING_UPLOAD, "uploading", bucket, options["endpoint_url"], env=dict(os.environ))
     assert "flush returned" not in out
     fs.invalidate_cache()
     download(fs, f"{bucket}/run", tmp_path)
