@@ -50,6 +50,26 @@ def python(code: str, *args: Any, wait: bool = True, **popen: Any) -> Any:
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
+def sigterm_when_ready(code: str, ready: str, *args: Any, timeout: float = 60.0, **popen: Any) -> str:
+    """Run ``code`` as :func:`python` does, send SIGTERM once it prints the line ``ready``; return its stdout.
+
+    Fails if the child does not die by SIGTERM, or still runs after ``timeout`` seconds (it is killed then).
+    """
+    child = python(code, *args, wait=False, **popen)
+    try:
+        assert child.stdout.readline().strip() == ready
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the child still ran {timeout} s after SIGTERM") from None
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == -signal.SIGTERM, err
+    return out
+
+
 def all_files_intact(logdir: str | os.PathLike[str], *, torn_tail: bool = False) -> list[str]:
     """Check that every event file under ``logdir`` is whole, valid records (``torn_tail``: but a cut last one).
 

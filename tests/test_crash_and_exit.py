@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, wait_for
+from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, sigterm_when_ready, wait_for
 from tb_helpers import scalar_points
 from tbcore.testing import tensorboard_accumulator
 
@@ -228,3 +228,42 @@ print("closed", flush=True)
     assert result.returncode == 0 and result.stdout == "closed\n", result.stderr
     all_files_intact(tmp_path)
     assert scalar_points(tmp_path, "x") == [(0, 1.0), (1, 2.0)]
+
+
+SIGTERM_DURING_THREAD_START = """
+import signal, sys, threading, time
+from tbcore import SummaryWriter, lifecycle
+lifecycle.SIGNAL_FLUSH_TIMEOUT = 600.0  # a handler waiting for the thread's start would hang past the test's bound
+first = SummaryWriter(sys.argv[1] + "/first", flush_secs=10_000)
+for step in range(50):
+    first.add_scalar("loss", float(step), step)
+original = threading.Thread.start
+
+def paused_start(self):
+    if self.name == "tbcore-writer":  # the second writer's thread: say so, stay here until the SIGTERM
+        threading.Thread.start = original
+        print("starting", flush=True)
+        for _ in range(6000):  # bounded: 60 s
+            if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # tbcore's handler has run
+                break
+            time.sleep(0.01)
+    original(self)
+
+second = SummaryWriter(sys.argv[1] + "/second", flush_secs=10_000)
+second.add_scalar("loss", 0.0, 0)
+second.close()  # stops its thread (a forked child's writer has none either)
+threading.Thread.start = paused_start
+second.add_scalar("loss", 1.0, 1)  # opens a new file: its first event starts the writer thread again
+print("added", flush=True)  # never: the SIGTERM ends the process once the thread has started
+"""
+
+
+def test_sigterm_while_a_writer_thread_starts_does_not_wait_for_it(tmp_path):
+    """SIGTERM while the main thread starts a live writer's thread (holding the lock that the close needs):
+    the handler lets the start finish, then writes every writer's events and dies by SIGTERM (a handler that
+    waited would hang for the child's 600 s timeout)."""
+    out = sigterm_when_ready(SIGTERM_DURING_THREAD_START, "starting", tmp_path)
+    assert "added" not in out
+    all_files_intact(tmp_path)
+    assert scalar_points(tmp_path / "first", "loss") == [(step, float(step)) for step in range(50)]
+    assert scalar_points(tmp_path / "second", "loss") == [(0, 0.0)]

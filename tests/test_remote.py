@@ -13,8 +13,9 @@ import uuid
 import fsspec
 import pytest
 
-from reliability_helpers import COLLECT_IN_WRITER_THREAD, python
+from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, sigterm_when_ready
 from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents
+from tb_helpers import scalar_points
 from tbcore import Asset, Encoded, SummaryWriter, remote, segments
 from tbcore.proto import summary_pb2
 from tbcore.testing import TensorBoardServer, read_events, tensorboard_accumulator
@@ -409,3 +410,53 @@ def test_embeddings_hparams_and_sub_runs_match_a_local_writer(memfs, tmp_path, l
     assert remote_runs == local_runs
     acc = tensorboard_accumulator(copy / "trial1")
     assert "_hparams_/session_start_info" in acc.Tags()["tensors"]
+
+
+SIGTERM_DURING_UPLOAD = """
+import pathlib, signal, sys, threading, time
+from fsspec.implementations.memory import MemoryFileSystem
+from tbcore import SummaryWriter, lifecycle
+lifecycle.SIGNAL_FLUSH_TIMEOUT = 600.0  # a handler waiting for the upload's lock would hang past the test's bound
+mirror = pathlib.Path(sys.argv[1])  # every object stored is copied here, for the test to read once the child is dead
+original = MemoryFileSystem.pipe_file
+armed = [True]
+
+def add_more():
+    for step in range(50, 100):  # queued; the writer thread waits for the segment's lock held by the upload
+        writer.add_scalar("loss", float(step), step)
+
+def slow_pipe_file(self, path, value, **kwargs):
+    if armed:  # the first upload (flush() below, in the main thread): more steps come, then the SIGTERM
+        armed.clear()
+        adder = threading.Thread(target=add_more)
+        adder.start()
+        adder.join()
+        print("uploading", flush=True)
+        for _ in range(6000):  # bounded: 60 s
+            if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # tbcore's handler has run
+                break
+            time.sleep(0.01)
+    original(self, path, value, **kwargs)
+    target = mirror / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(value)
+
+MemoryFileSystem.pipe_file = slow_pipe_file
+writer = SummaryWriter("memory://sigterm/run", max_queue=10)
+for step in range(50):
+    writer.add_scalar("loss", float(step), step)
+writer.flush()
+print("flush returned", flush=True)  # never: the SIGTERM ends the process once the upload is done
+"""
+
+
+def test_sigterm_during_a_flush_upload_loses_nothing_and_ends_promptly(tmp_path):
+    """SIGTERM while the main thread uploads a segment in flush(), holding its lock, with more steps queued:
+    the handler does not wait for that lock; the upload finishes, everything is written and the process
+    dies by SIGTERM (a handler that waited would hang for the child's 600 s timeout). See test_s3.py for
+    the same with s3fs, whose uploads run in fsspec's event loop."""
+    out = sigterm_when_ready(SIGTERM_DURING_UPLOAD, "uploading", tmp_path)
+    assert "flush returned" not in out
+    run = tmp_path / "sigterm" / "run"
+    all_files_intact(run)
+    assert scalar_points(run, "loss") == [(step, float(step)) for step in range(100)]

@@ -10,7 +10,9 @@ import uuid
 import numpy as np
 import pytest
 
+from reliability_helpers import all_files_intact, sigterm_when_ready
 from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents
+from tb_helpers import scalar_points
 from tbcore import SummaryWriter, remote
 from tbcore.reader import list_runs
 from tbcore.testing import read_events, tensorboard_accumulator
@@ -201,3 +203,46 @@ def test_tensorboard_reads_the_bucket_directly_while_segments_are_written(s3, mo
     assert [p.step for p in acc.Tensors("loss")] == list(range(300))
     fs.invalidate_cache()
     assert len(fs.find(f"{bucket}/live")) >= 8
+
+
+SIGTERM_DURING_UPLOAD = """
+import asyncio, signal, sys
+import s3fs
+from tbcore import SummaryWriter, lifecycle
+lifecycle.SIGNAL_FLUSH_TIMEOUT = 600.0  # a handler waiting for the upload's lock would hang past the test's bound
+bucket, endpoint = sys.argv[1], sys.argv[2]
+original = s3fs.S3FileSystem._pipe_file
+armed = [True]
+
+async def slow_pipe_file(self, path, data, **kwargs):
+    if armed:  # the first upload (flush() below): accept more steps, say so, and stay inside until the SIGTERM
+        armed.clear()
+        for step in range(50, 100):  # queued; the writer thread waits for the segment's lock held by this upload
+            writer.add_scalar("loss", float(step), step)
+        print("uploading", flush=True)
+        for _ in range(6000):  # bounded: 60 s
+            if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # tbcore's handler has run
+                break
+            await asyncio.sleep(0.01)
+    return await original(self, path, data, **kwargs)
+
+s3fs.S3FileSystem._pipe_file = slow_pipe_file  # before the filesystem is made: its sync methods wrap this
+writer = SummaryWriter(f"s3://{bucket}/run", storage_options={"endpoint_url": endpoint}, max_queue=10)
+for step in range(50):
+    writer.add_scalar("loss", float(step), step)
+writer.flush()
+print("flush returned", flush=True)  # never: the SIGTERM ends the process once the upload is done
+"""
+
+
+def test_sigterm_during_a_flush_upload_loses_nothing_and_ends_promptly(s3, tmp_path):
+    """SIGTERM while the main thread uploads a segment in flush(), holding its lock, with more steps queued:
+    the handler does not wait for that lock; the upload finishes, everything is written, the process dies
+    by SIGTERM (a handler that waited would hang for the child's 600 s timeout)."""
+    fs, bucket, options = s3
+    out = sigterm_when_ready(SIGTERM_DURING_UPLOAD, "uploading", bucket, options["endpoint_url"], env=dict(os.environ))
+    assert "flush returned" not in out
+    fs.invalidate_cache()
+    download(fs, f"{bucket}/run", tmp_path)
+    all_files_intact(tmp_path)
+    assert scalar_points(tmp_path, "loss") == [(step, float(step)) for step in range(100)]

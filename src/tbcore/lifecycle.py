@@ -14,7 +14,12 @@ a writer accepted reaches its files without ``close()``:
   handler is installed that writes every live writer's pending events (at most
   :data:`SIGNAL_FLUSH_TIMEOUT` seconds), restores ``SIG_DFL`` and sends SIGTERM again, so
   the process still dies by SIGTERM with the same exit status. A handler the program
-  installed itself is never replaced.
+  installed itself is never replaced. The handler runs in the main thread and cannot wait for
+  what that thread was doing: if the signal lands in a :func:`sigterm_deferred` block (the main
+  thread holds something the close needs: a segment's lock while ``flush()`` uploads it, the
+  start of a writer thread), the handler restores ``SIG_DFL`` and returns, and the close and the
+  new SIGTERM happen when the block ends; a timer sends that SIGTERM anyway once
+  :data:`SIGNAL_FLUSH_TIMEOUT` seconds have passed.
 - **fork**: in the child, writers forget the parent's thread, queue and files and open
   files of their own on their next write.
 """
@@ -25,6 +30,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -33,13 +39,22 @@ if TYPE_CHECKING:
     from tbcore.pipeline import Pipeline
     from tbcore.writer import Writer
 
-__all__ = ["SIGNAL_FLUSH_TIMEOUT", "close_all", "finalize", "live_writers", "shutdown", "track"]
+__all__ = [
+    "SIGNAL_FLUSH_TIMEOUT",
+    "close_all",
+    "finalize",
+    "live_writers",
+    "shutdown",
+    "sigterm_deferred",
+    "track",
+]
 
 SIGNAL_FLUSH_TIMEOUT = 10.0  #: longest time the SIGTERM handler waits for pending events to be written
 _CLOSE_ALL_THREAD = "tbcore-close-all"
 
 _live: weakref.WeakSet[Writer] = weakref.WeakSet()
 _state = {"sigterm": False, "multiprocessing": False}
+_deferred = {"depth": 0, "signum": 0, "deadline": 0.0}  # the main thread's sigterm_deferred() blocks
 
 
 class _ForkHook:
@@ -131,9 +146,51 @@ def _install_sigterm_handler() -> None:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
 
+class _SigtermDeferred:
+    """See :func:`sigterm_deferred` (one instance, no state of its own: cheap to enter)."""
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            _deferred["depth"] += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        if threading.current_thread() is threading.main_thread():
+            _deferred["depth"] -= 1
+            if not _deferred["depth"] and _deferred["signum"]:
+                _die(int(_deferred["signum"]), _deferred["deadline"] - time.monotonic())
+
+
+_SIGTERM_DEFERRED = _SigtermDeferred()
+
+
+def sigterm_deferred() -> _SigtermDeferred:
+    """Return a context manager for code in which the main thread holds what closing the writers needs.
+
+    The SIGTERM handler runs in the main thread, on top of the code it interrupted, so it
+    cannot wait for that code. In such a block it only notes the signal; the writers are
+    closed and SIGTERM is sent again when the (outermost) block ends, or by a timer once
+    :data:`SIGNAL_FLUSH_TIMEOUT` seconds have passed. Other threads are not affected.
+    """
+    return _SIGTERM_DEFERRED
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
     """Write pending events, then die by SIGTERM as the default action would."""
-    close_all(SIGNAL_FLUSH_TIMEOUT)
+    if _deferred["depth"]:
+        # The interrupted code below this frame holds what the close needs: finish it first. SIG_DFL now,
+        # so that the timer's SIGTERM (and a second one from outside) ends the process at once.
+        signal.signal(signum, signal.SIG_DFL)
+        _deferred["signum"], _deferred["deadline"] = signum, time.monotonic() + SIGNAL_FLUSH_TIMEOUT
+        timer = threading.Timer(SIGNAL_FLUSH_TIMEOUT, os.kill, (os.getpid(), signum))
+        timer.daemon = True
+        timer.start()
+        return
+    _die(signum, SIGNAL_FLUSH_TIMEOUT)
+
+
+def _die(signum: int, timeout: float) -> None:
+    """Write and close every writer (at most ``timeout`` seconds), then die by ``signum`` with its default action."""
+    close_all(max(0.0, timeout))
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
 

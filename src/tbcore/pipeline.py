@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from tbcore import record
+from tbcore import lifecycle, record
 from tbcore.errors import DeferredValueError
 from tbcore.event_file import BaseEventFile
 
@@ -155,7 +155,8 @@ class Pipeline:
         self._wakeup.put(None)
 
     def _start(self) -> None:
-        with self._start_lock:
+        # A SIGTERM handler's close needs the thread (and this lock): it waits until the thread runs.
+        with lifecycle.sigterm_deferred(), self._start_lock:
             if self._thread is None:
                 thread = threading.Thread(target=self._run, name="tbcore-writer", daemon=True)
                 thread.start()

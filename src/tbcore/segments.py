@@ -31,6 +31,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from tbcore import lifecycle
 from tbcore.event_file import BaseEventFile, event_file_name
 
 if TYPE_CHECKING:
@@ -105,7 +106,8 @@ class SegmentedEventFile(BaseEventFile):
         """Upload the records written so far (``flush()``); raises OSError naming the segment."""
         if os.getpid() != self._pid:
             return
-        with self._lock:
+        # A SIGTERM handler's close needs the lock that this upload holds: it waits until the upload ends.
+        with lifecycle.sigterm_deferred(), self._lock:
             self._upload_locked()
 
     def close(self) -> None:
