@@ -155,10 +155,15 @@ EXPECTED_STATUS = {"end": 0, "sys_exit": 3, "exception": 1, "sigterm": -signal.S
 def test_nothing_lost_without_close(tmp_path, mode):
     """Normal end, sys.exit, an uncaught exception, SIGTERM, SIGINT: every event reaches the file."""
     child = python(EXIT_SCRIPT, tmp_path, mode, wait=False)
-    if mode in ("sigterm", "sigint"):
-        assert child.stdout.readline().strip() == "ready"
-        child.send_signal(signal.SIGTERM if mode == "sigterm" else signal.SIGINT)
-    _out, err = child.communicate(timeout=60)
+    try:
+        if mode in ("sigterm", "sigint"):
+            assert child.stdout.readline().strip() == "ready"
+            child.send_signal(signal.SIGTERM if mode == "sigterm" else signal.SIGINT)
+        _out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:  # hung: never leave it running
+            child.kill()
+            child.communicate(timeout=30)
     assert child.returncode == EXPECTED_STATUS[mode], err
     all_files_intact(tmp_path)
     assert scalar_points(tmp_path, "loss") == [(s, float(s)) for s in range(50)]
