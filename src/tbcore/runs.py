@@ -83,7 +83,7 @@ def names_filter(names: Iterable[str] | None, argument: str) -> frozenset[str] |
     if names is None:
         return None
     if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
-        raise invalid(argument, "a list (or other collection) of names, e.g. [\"loss\"]", names, kind=TypeError)
+        raise invalid(argument, 'a list (or other collection) of names, e.g. ["loss"]', names, kind=TypeError)
     return frozenset(names)
 
 
