@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -69,6 +73,35 @@ def test_donated_arrays_keep_the_value_at_the_call(logdir):
     acc = tensorboard_accumulator(logdir)
     assert [e.tensor_proto.float_val[0] for e in acc.Tensors("ready")] == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert [e.tensor_proto.float_val[0] for e in acc.Tensors("pending")] == [5.0, 6.0, 7.0, 8.0, 9.0]
+
+
+def test_an_array_deleted_before_the_call_is_a_value_error(logdir):
+    """A donated (deleted) array is refused on the calling thread; jax's ``is_ready()`` on it crashes the process.
+
+    Run in a child process: the crash (a segmentation fault in jaxlib) would end the test session.
+    """
+    script = textwrap.dedent(
+        f"""
+        import jax.numpy as jnp, pytest, tbcore
+        gone = jnp.float32(1.5) + 0
+        gone.delete()
+        with tbcore.SummaryWriter({str(logdir)!r}) as writer:
+            for call, argument in [
+                (lambda: writer.add_scalar("s", gone, 0), "scalar_value"),
+                (lambda: writer.add_scalar("s", gone, 0, new_style=True), "scalar_value"),
+                (lambda: writer.add_scalars("m", {{"a": gone}}, 0), "tag_scalar_dict\\['a'\\]"),
+                (lambda: writer.add_histogram("h", gone, 0), "values"),
+            ]:
+                with pytest.raises(ValueError, match=argument + ": expected a JAX array that was not deleted"):
+                    call()
+            writer.add_scalar("after", jnp.float32(2.5), 1)
+        print("done")
+        """
+    )
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert (child.returncode, child.stdout.strip()) == (0, "done"), child.stderr[-2000:]
+    assert scalar_points(logdir, "after") == [(1, 2.5)]
+    assert [e.summary.value[0].tag for e in read_events(logdir)[1:]] == ["after"]
 
 
 @pytest.mark.gpu

@@ -127,7 +127,12 @@ def test_encoder_is_pure(logdir):
         (
             {"label_img": IMAGES[:, :2]},
             ValueError,
-            r"label_img: expected an \(N, C, H, W\) array of images with C = 1 or 3",
+            r"label_img: expected an \(N, C, H, W\) array of images with C = 1 or 3 and H, W >= 1",
+        ),
+        (
+            {"label_img": np.zeros((20, 3, 0, 4))},
+            ValueError,
+            r"label_img: expected an \(N, C, H, W\) array of images with C = 1 or 3 and H, W >= 1",
         ),
         (
             {"label_img": np.zeros((20, 3, 2000, 2000))},

@@ -224,6 +224,22 @@ def test_public_png_encoder_and_image_summary(logdir, channels):
     np.testing.assert_array_equal(pixels(decoded_image(logdir, "public")), image)
 
 
+@pytest.mark.parametrize(
+    ("image", "error"),
+    [
+        (np.zeros((4, 4), np.uint8), ValueError),
+        (np.zeros((4, 4, 5), np.uint8), ValueError),
+        (np.zeros((0, 4, 3), np.uint8), ValueError),
+        (np.zeros((4, 4, 3)), TypeError),
+        ([[[0, 0, 0]]], TypeError),
+    ],
+)
+def test_public_png_encoder_says_what_pixels_it_takes(image, error):
+    """Plugin authors call it directly: a wrong shape or dtype gets the usual message, not a KeyError or IndexError."""
+    with pytest.raises(error, match=r"^image: expected (a uint8 numpy array|pixels of shape \(H, W, C\))"):
+        images.encode_png(image)
+
+
 def test_public_pixel_conversion():
     assert images.to_uint8(np.array([0.0, 0.5, 1.2, -1.0]), "x").tolist() == [0, 128, 255, 0]
     assert images.to_uint8(np.array([True, False]), "x").tolist() == [255, 0]

@@ -192,6 +192,23 @@ def test_iter_logdir_names_runs(logdir):
     assert {run for run, _ in iter_logdir(logdir, runs=["r2"])} == {"r2"}
 
 
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda d: scalars(d, tags="a", as_frame=False), "tags"),
+        (lambda d: scalars(d, runs="r1", as_frame=False), "runs"),
+        (lambda d: scalars(d, tags=5, as_frame=False), "tags"),
+        (lambda d: list(iter_logdir(d, runs="r1")), "runs"),
+    ],
+)
+def test_one_name_instead_of_a_list_is_a_type_error(logdir, call, argument):
+    """``tags="a"`` would filter on the characters of the string: say so instead of returning nothing."""
+    _write_scalars(logdir / "r1", steps=2)
+    with pytest.raises(TypeError, match=rf"^{argument}: expected a list \(or other collection\) of names"):
+        call(logdir)
+    assert list(scalars(logdir, tags=["a"], runs=("r1",), as_frame=False)["step"]) == [0, 1]
+
+
 def test_scalars_fast_path_agrees_with_protobuf(logdir):
     rng = np.random.default_rng(0)
     tags = ["loss", "é/ünïcode", "x" * 127, "y" * 200, "z"]

@@ -235,9 +235,16 @@ def test_integration_api_with_tensorboards_protos(logdir):
             writer.file_writer.add_summary("not a proto", 1)
         with pytest.raises(ValueError, match=r"walltime: expected a finite float"):
             writer.file_writer.add_event(event, 1, math.nan)
+        with pytest.raises(TypeError, match=r"^event: expected an Event protocol buffer, got .*Summary"):
+            writer.file_writer.add_event(summary, 6)  # another message: its bytes are no Event
+        with pytest.raises(TypeError, match=r"^summary: expected a Summary protocol buffer, got .*Event"):
+            writer.file_writer.add_summary(event, 6)
+        with pytest.raises(TypeError, match=r"^graph_def: expected a GraphDef protocol buffer, got str"):
+            writer.file_writer.add_graph("not a graph")
     acc = tensorboard_accumulator(logdir)
     assert [(e.step, e.wall_time) for e in acc.Tensors("a")] == [(4, 1.7e9)]
     assert [(e.step, e.wall_time) for e in acc.Tensors("b")] == [(5, 1.7e9 + 1)]
+    assert len(read_events(logdir)) == 3  # file version, a, b: nothing of the rejected calls
 
 
 def test_get_file_writer_reopens_after_close(logdir):

@@ -32,9 +32,7 @@ class FileWriter:
 
     def add_event(self, event: Any, step: int | None = None, walltime: float | None = None) -> None:
         """Write an ``Event`` proto (tbcore's, TensorBoard's or TensorFlow's), setting step and wall time if given."""
-        if not hasattr(event, "SerializeToString"):
-            raise invalid("event", "an Event protocol buffer", event, kind=TypeError)
-        data = event.SerializeToString()
+        data = _serialized(event, "event", "Event")
         parsed = event_pb2.Event.FromString(data)
         parsed.wall_time = time.time() if walltime is None else check_walltime(walltime)
         if step is not None:
@@ -44,17 +42,16 @@ class FileWriter:
 
     def add_summary(self, summary: Any, global_step: int | None = None, walltime: float | None = None) -> None:
         """Write a ``Summary`` proto (tbcore's, TensorBoard's or TensorFlow's) as one event."""
-        if not hasattr(summary, "SerializeToString"):
-            raise invalid("summary", "a Summary protocol buffer", summary, kind=TypeError)
+        data = _serialized(summary, "summary", "Summary")
         step = check_step(global_step)
         wall = time.time() if walltime is None else check_walltime(walltime)
         self._writer._pipeline.check()
-        data = events.summary_event(summary.SerializeToString(), step, wall)
+        data = events.summary_event(data, step, wall)
         self._writer._pipeline.put_event(self._writer._file(""), data)
 
     def add_graph(self, graph_def: Any, walltime: float | None = None) -> None:
         """Write a ``GraphDef`` proto (or its serialized bytes) as the run graph."""
-        data = graph_def if isinstance(graph_def, bytes) else graph_def.SerializeToString()
+        data = graph_def if isinstance(graph_def, bytes) else _serialized(graph_def, "graph_def", "GraphDef")
         self._writer.write(Encoded(graph_def=data), 0, walltime)
 
     def flush(self) -> None:
@@ -64,3 +61,14 @@ class FileWriter:
     def close(self) -> None:
         """Close the writer (see :meth:`Writer.close`)."""
         self._writer.close()
+
+
+def _serialized(message: Any, argument: str, name: str) -> bytes:
+    """Return the bytes of the protocol buffer ``message`` of type ``name`` (tbcore's, TensorBoard's or TensorFlow's).
+
+    :raises TypeError: ``message`` is not such a message: parsed as one, another message's bytes
+        would be written as garbage that TensorBoard skips.
+    """
+    if getattr(getattr(message, "DESCRIPTOR", None), "name", None) != name or not hasattr(message, "SerializeToString"):
+        raise invalid(argument, f"a{'n' if name[0] in 'AEIOU' else ''} {name} protocol buffer", message, kind=TypeError)
+    return message.SerializeToString()

@@ -45,8 +45,19 @@ def _locked(path: str) -> Iterator[None]:
     try:
         yield
     finally:
-        os.unlink(lock_path)  # while holding the lock: a waiter on this file then sees it is gone
-        os.close(fd)
+        try:
+            if _is_at(fd, lock_path):  # else removed by someone else (a cleanup of *.lock files), maybe replaced
+                os.unlink(lock_path)  # while holding the lock: a waiter on this file then sees it is gone
+        finally:
+            os.close(fd)
+
+
+def _is_at(fd: int, lock_path: str) -> bool:
+    """Return True if the open file ``fd`` is still the file at ``lock_path``."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(lock_path))
+    except FileNotFoundError:
+        return False
 
 
 def _acquire(lock_path: str) -> int:
@@ -55,10 +66,9 @@ def _acquire(lock_path: str) -> int:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # never through a symbolic link
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            if os.path.samestat(os.fstat(fd), os.stat(lock_path)):
+            if _is_at(fd, lock_path):
                 return fd
-        except FileNotFoundError:
-            pass  # the holder removed the file while we waited: take the next one
+            # else the holder removed the file while we waited: take the next one
         except BaseException:
             os.close(fd)
             raise

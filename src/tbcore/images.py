@@ -109,8 +109,15 @@ def _compressor(lines: np.ndarray) -> zlib._Compress:
 def encode_png(image: np.ndarray) -> bytes:
     """Return the PNG file of (H, W, C) uint8 pixels, C in 1-4 (grey, grey+alpha, RGB, RGBA).
 
-    The caller checks shape and dtype (:func:`to_uint8` makes the pixels); nothing is validated here.
+    :func:`to_uint8` makes such pixels from other dtypes.
+
+    :raises TypeError: ``image`` is not a uint8 numpy array.
+    :raises ValueError: its shape is not (H, W, C) with H, W >= 1 and C in 1-4.
     """
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise invalid("image", "a uint8 numpy array of pixels (see tbcore.images.to_uint8)", image, kind=TypeError)
+    if image.ndim != 3 or image.shape[2] not in _COLOR_TYPE or not image.shape[0] or not image.shape[1]:
+        raise invalid("image", "pixels of shape (H, W, C) with H, W >= 1 and C in 1-4", image)
     height, width, channels = image.shape
     lines = _up_filtered(image)
     stream = _compressor(lines)

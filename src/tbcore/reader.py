@@ -20,7 +20,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from tbcore.proto import event_pb2
-from tbcore.runs import OnCorrupt, TbcoreReadWarning, check_on_corrupt, list_runs, report_corrupt, run_files
+from tbcore.runs import (
+    OnCorrupt,
+    TbcoreReadWarning,
+    check_on_corrupt,
+    list_runs,
+    names_filter,
+    report_corrupt,
+    run_files,
+)
 from tbcore.scan import MAX_RECORD_BYTES, CorruptRecordError, iter_blocks, parse_event
 from tbcore.tables import audio, histograms, hparams, images, scalars, table, tensors, text
 
@@ -116,10 +124,11 @@ def iter_logdir(
     :param runs: only these run names (as :func:`list_runs` gives them).
     :param on_corrupt: as :func:`iter_run`.
     :raises ValueError: a bad ``on_corrupt``.
+    :raises TypeError: ``runs`` given as one str instead of a collection of names.
     :raises CorruptRecordError: a corrupt record, with ``on_corrupt="raise"``.
     """
     check_on_corrupt(on_corrupt)
-    wanted = None if runs is None else set(runs)
+    wanted = names_filter(runs, "runs")
     for run, paths in list_runs(logdir).items():
         if wanted is None or run in wanted:
             for event in _events_of_files(paths, check_crc, on_corrupt):

@@ -7,9 +7,18 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import Literal
 
+from tbcore.errors import invalid
 from tbcore.scan import CorruptRecordError
 
-__all__ = ["OnCorrupt", "TbcoreReadWarning", "check_on_corrupt", "list_runs", "report_corrupt", "run_files"]
+__all__ = [
+    "OnCorrupt",
+    "TbcoreReadWarning",
+    "check_on_corrupt",
+    "list_runs",
+    "names_filter",
+    "report_corrupt",
+    "run_files",
+]
 
 #: ``"raise"`` (stop), ``"warn"`` (a :class:`TbcoreReadWarning`, then the next file) or a
 #: function called with the :class:`CorruptRecordError` before reading goes on with the next file.
@@ -63,6 +72,19 @@ def check_on_corrupt(on_corrupt: object) -> None:
     """Raise ``ValueError`` unless ``on_corrupt`` is ``"raise"``, ``"warn"`` or a callable."""
     if on_corrupt not in ("raise", "warn") and not callable(on_corrupt):
         raise ValueError(f"on_corrupt: expected 'raise', 'warn' or a function of the error, got {on_corrupt!r}")
+
+
+def names_filter(names: Iterable[str] | None, argument: str) -> frozenset[str] | None:
+    """Return the run or tag names a reader keeps (None: all of them), as a set.
+
+    :raises TypeError: one str (or bytes) instead of a collection of names: ``tags="loss"``
+        would otherwise keep the tags ``"l"``, ``"o"`` and ``"s"``.
+    """
+    if names is None:
+        return None
+    if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
+        raise invalid(argument, 'a list (or other collection) of names, e.g. ["loss"]', names, kind=TypeError)
+    return frozenset(names)
 
 
 def report_corrupt(error: CorruptRecordError, on_corrupt: OnCorrupt) -> None:

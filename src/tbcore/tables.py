@@ -22,7 +22,7 @@ import numpy as np
 
 from tbcore.decode import TagPlugins, decode_value, decoders
 from tbcore.fastscalar import decode_block
-from tbcore.runs import OnCorrupt, check_on_corrupt, list_runs, report_corrupt
+from tbcore.runs import OnCorrupt, check_on_corrupt, list_runs, names_filter, report_corrupt
 from tbcore.scan import Block, CorruptRecordError, iter_blocks
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def _concat_values(parts: list[Any], dtype: Any) -> np.ndarray:
 def _files(logdir: str | os.PathLike[str], runs: Iterable[str] | None, columns: _Columns) -> Iterator[tuple[int, str]]:
     if not os.path.isdir(logdir):
         raise FileNotFoundError(f"logdir: expected an existing directory, got {os.fspath(logdir)!r}")
-    wanted = None if runs is None else set(runs)
+    wanted = names_filter(runs, "runs")
     for run, paths in list_runs(logdir).items():
         if wanted is None or run in wanted:
             columns.run_names.append(run)
@@ -151,7 +151,7 @@ def _collect(
     check_on_corrupt(on_corrupt)
     columns = _Columns()
     found = decoders()
-    wanted = None if tags is None else frozenset(tags)
+    wanted = names_filter(tags, "tags")
 
     def decode(value: Any, name: str) -> Any:
         return decode_value(value, name, found)
@@ -223,6 +223,7 @@ def table(
         ``dict[str, numpy.ndarray]`` for ``as_frame=False`` and either of them otherwise.
     :raises FileNotFoundError: ``logdir`` is not a directory.
     :raises ValueError: a bad ``on_corrupt``.
+    :raises TypeError: ``runs`` or ``tags`` given as one str instead of a collection of names.
     :raises CorruptRecordError: a corrupt record, with ``on_corrupt="raise"``.
     :raises ImportError: ``as_frame=True`` without pandas installed.
     """

@@ -30,6 +30,7 @@ from tbcore.validate import MAX_STEP, check_positive, check_step, check_tag, che
 __all__ = ["FileWriter", "Writer"]
 
 _W = TypeVar("_W", bound="Writer")  # ``with SummaryWriter() as w`` types ``w`` as a SummaryWriter
+_UNLEARNED: Any = object()  # a key missing from ``Writer._forms`` (where None means "this type has no form")
 
 
 class Writer:
@@ -175,7 +176,9 @@ class Writer:
 
     def _add_new_style(self, tag: str, value: Any, step: int, wall: float) -> None:
         """``add_scalar(new_style=True)``: the writer thread frames the event from the tag's form (:meth:`_form`)."""
-        form = self._form(tag, (tag,), lambda numbers: summary.encode("scalar", tag, numbers[0], new_style=True))
+        form = self._forms.get(tag, _UNLEARNED)
+        if form is _UNLEARNED:
+            form = self._form(tag, (tag,), lambda numbers: summary.encode("scalar", tag, numbers[0], new_style=True))
         if form is None:
             self._add("scalar", tag, value, step, wall, {"new_style": True})
             return
@@ -191,28 +194,32 @@ class Writer:
         form = None
         if isinstance(values, Mapping) and values:
             keys = tuple(values)
+            form = self._forms.get((main_tag, keys), _UNLEARNED)
+            if form is _UNLEARNED:
 
-            def encode(numbers: list[float]) -> Any:
-                return summary.encode("scalars", main_tag, dict(zip(keys, numbers, strict=True)), same_run=True)
+                def encode(numbers: list[float]) -> Any:
+                    return summary.encode("scalars", main_tag, dict(zip(keys, numbers, strict=True)), same_run=True)
 
-            form = self._form((main_tag, keys), [f"{main_tag}/{key}" for key in keys], encode)
+                form = self._form((main_tag, keys), [f"{main_tag}/{key}" for key in keys], encode)
         if form is None:  # the type's error for what is not a non-empty dict
             self._add("scalars", main_tag, values, step, wall, {"same_run": True})
             return
-        started = tuple(start_scalar(value, f"tag_scalar_dict[{key!r}]") for key, value in values.items())
+        started = tuple(
+            value if type(value) is float else start_scalar(value, f"tag_scalar_dict[{key!r}]")
+            for key, value in values.items()
+        )
         self._pipeline.put_deferred(self._file(""), functools.partial(form.event, started, step, wall))
 
     def _form(self, key: Any, names: Sequence[str], encode: Callable[[list[float]], Any]) -> ScalarForm | None:
-        """Return the form of the events that ``encode`` (a summary type's encoder) makes, learned once per ``key``.
+        """Learn and remember the form of the events that ``encode`` (a summary type's encoder) makes, for ``key``.
 
+        Callers look in ``self._forms`` first (a miss is :data:`_UNLEARNED`, as None means "no form").
         The bytes written are the encoder's, and it checks the tag and keys as it always does;
         values are only read, or their device copies started, as on the float path. A summary
         type whose values are not float32 at fixed places (a replaced built-in) gets None: the
         call is then encoded on the calling thread, like any other type.
         """
         forms = self._forms
-        if key in forms:
-            return forms[key]
         form = learn_form(names, encode)
         if len(forms) > 100_000:
             forms.clear()

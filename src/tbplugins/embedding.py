@@ -144,8 +144,10 @@ def encode(
     if label_img is not None:
         if label_img.dtype.name in tbcore.SMALL_FLOATS:
             label_img = label_img.astype(np.float32)
-        if label_img.ndim != 4 or label_img.shape[1] not in (1, 3) or label_img.dtype.kind not in "biuf":
-            raise tbcore.invalid("label_img", "an (N, C, H, W) array of images with C = 1 or 3", label_img)
+        shape, kind = label_img.shape, label_img.dtype.kind
+        if len(shape) != 4 or shape[1] not in (1, 3) or 0 in shape[2:] or kind not in "biuf":
+            expected = "an (N, C, H, W) array of images with C = 1 or 3 and H, W >= 1"
+            raise tbcore.invalid("label_img", expected, label_img)
         if label_img.shape[0] != rows:
             raise ValueError(f"label_img: expected one image per row of mat ({rows}), got {label_img.shape[0]}")
         if label_img.dtype.kind == "f":

@@ -27,6 +27,12 @@ def _check_concrete(value: Any) -> None:
     tracer = getattr(core, "Tracer", None) if core is not None else None
     if tracer is not None and isinstance(value, tracer):
         raise TypeError(_TRACER_MESSAGE.format(type=type(value).__name__))
+    is_deleted = getattr(value, "is_deleted", None)
+    if is_deleted is not None and is_deleted():  # checked first: jaxlib crashes on is_ready() of a deleted array
+        raise ValueError(
+            f"expected a JAX array that was not deleted, got a deleted {value.dtype}{list(value.shape)} array "
+            "(donated to a jitted function with donate_argnums, or .delete()d): log it before the call that donates it"
+        )
     if not getattr(value, "is_fully_addressable", True):
         raise ValueError(
             "a JAX array sharded across processes is not fully addressable from this process; gather it first "

@@ -18,6 +18,7 @@ from typing import Any
 
 import tbcore
 from tbcore.graph import MODELS_EXPECTED, GraphNode, NameScope, first_line, graph_encoded, output_info
+from tbplugins.optional import require
 
 ValueTypes = dict[str, tuple[list[Any], Any]]  #: value name -> (shape, numpy dtype), as shape inference found them
 
@@ -28,10 +29,7 @@ def _load(model: Any) -> tuple[Any, Any]:
     if path is not None and not os.path.isfile(path):
         problem = "is a directory" if os.path.isdir(path) else "does not exist"
         raise ValueError(f"model: expected {MODELS_EXPECTED}, got the path {path!r}, which {problem}")
-    try:
-        import onnx
-    except ImportError as exc:
-        raise ImportError("add_onnx_graph needs the onnx package: pip install 'tbcore[onnx]'") from exc
+    onnx = require("onnx", "onnx", "add_onnx_graph")
     if path is None:
         return onnx, model
     try:
