@@ -160,6 +160,25 @@ class _DeferredPlugin:
         return None
 
 
+def test_an_io_error_after_a_lost_value_is_not_hidden_by_it(tmp_path, fresh_plugins):
+    """A lost device value is reported once; an I/O error met after it stays raised at every call."""
+    import shutil
+
+    fresh_plugins.register(_DeferredPlugin(), "deferred")
+    logdir = tmp_path / "logs"
+    writer = SummaryWriter(logdir, max_queue=1000, flush_secs=100)
+    writer.add_scalar("device", _Deferred(float("nan")), 0)  # cannot be read: one lost value
+    writer.add_scalar("x", 1.0, 0)
+    shutil.rmtree(logdir)  # the next write finds its file gone
+    for _ in range(3):
+        with pytest.raises(FileNotFoundError, match="events.out.tfevents"):
+            writer.flush()
+    with pytest.raises(FileNotFoundError):
+        writer.add_scalar("x", 2.0, 1)
+    with pytest.raises(FileNotFoundError):
+        writer.close()
+
+
 def test_a_deferred_value_that_cannot_be_read_loses_only_itself(logdir, fresh_plugins):
     """Events queued in the same round around the failing one are all written; the error is raised once."""
     fresh_plugins.register(_DeferredPlugin(), "deferred")

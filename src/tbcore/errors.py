@@ -17,7 +17,9 @@ __all__ = [
 class DeferredValueError(RuntimeError):
     """A device value queued by ``add_scalar`` could not be read in the writer thread; only it was lost.
 
-    Raised once, at the next call on the writer (or its ``flush``/``close``); the writer goes on.
+    Raised once, at the next call on the writer (or its ``flush``/``close``); like any call that
+    raises, that call adds nothing (call it again). The writer goes on. An I/O error met later
+    takes its place: it stays raised until ``close()``.
     """
 
 

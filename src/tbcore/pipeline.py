@@ -65,7 +65,8 @@ class Pipeline:
         self.flush_secs = flush_secs
         self.max_pending_bytes = max_pending_bytes
         self.max_pending_items = max(self.max_queue, MIN_BACKLOG if min_backlog is None else min_backlog)
-        self.error: Exception | None = None
+        self.error: Exception | None = None  # what the next call raises (checked on the hot path)
+        self._lasting_error: Exception | None = None  # an error that stays raised until reset_error()
         self._items: deque[Any] = deque()
         # The writer thread never waits long for a lock that a caller can hold: a SIGTERM handler may
         # interrupt a caller holding it and then wait for this thread (see tbcore.lifecycle).
@@ -179,14 +180,15 @@ class Pipeline:
         :class:`DeferredValueError` (one value lost) is raised once and cleared.
         """
         error = self.error
-        if error is not None:
-            if isinstance(error, DeferredValueError):
-                self.error = None
-            raise error.with_traceback(None)  # raised again at each call: keep its traceback from growing
+        if error is None:
+            return
+        if isinstance(error, DeferredValueError):
+            self.error = self._lasting_error  # None, or an I/O error the writer thread kept meanwhile
+        raise error.with_traceback(None)  # raised again at each call: keep its traceback from growing
 
     def reset_error(self) -> Exception | None:
-        """Clear and return the stored I/O error."""
-        error, self.error = self.error, None
+        """Clear and return the stored error."""
+        error, self.error, self._lasting_error = self.error, None, None
         return error
 
     def stop(self) -> None:
@@ -223,7 +225,7 @@ class Pipeline:
                     self._drain()
                     break
                 except Exception as exc:  # noqa: BLE001 - kept and raised to the caller; drain the rest
-                    self._keep(exc)
+                    self.keep_error(exc)
             if self._stopping and not self._items:
                 return
 
@@ -281,8 +283,8 @@ class Pipeline:
                         chunks = batches[file] = []
                     try:
                         file.frame_scalar(chunks, tag, value, step, wall_time)
-                    except DeferredValueError as exc:  # only this key's event is lost
-                        self._keep(exc)
+                    except Exception as exc:  # noqa: BLE001 - only this key's event is lost; raised at the next call
+                        self.keep_error(exc)
                 continue
             file = item[0]
             chunks = batches.get(file)
@@ -295,17 +297,27 @@ class Pipeline:
                     data = item[1]
                     record.frame_into(chunks, data if data.__class__ is bytes else data())
                     freed += item[2]
-            except DeferredValueError as exc:  # only this event is lost
-                self._keep(exc)
+            except Exception as exc:  # noqa: BLE001 - only this event is lost; raised at the next call
+                self.keep_error(exc)
         self._write_batches(batches)
         if freed:
             self._freed_bytes += freed
             self._notify_room()
 
-    def _keep(self, error: Exception) -> None:
-        """Keep ``error`` for the next call to raise, unless an earlier one is kept."""
-        if self.error is None:
-            self.error = error
+    def keep_error(self, error: Exception) -> None:
+        """Keep ``error`` for the next call to raise, unless an earlier one is kept.
+
+        An error that stays (I/O) replaces a kept :class:`DeferredValueError` (raised once):
+        reporting one lost value must not hide that a file can no longer be written. No lock:
+        :meth:`check` clears a one-off error by restoring the lasting one, whatever the order.
+        """
+        if isinstance(error, DeferredValueError):
+            if self.error is None:
+                self.error = error
+            return
+        if self._lasting_error is None:
+            self._lasting_error = error
+        self.error = self._lasting_error
 
     def _write_batches(self, batches: dict[BaseEventFile, list[bytes]]) -> None:
         for file, chunks in batches.items():
@@ -315,4 +327,4 @@ class Pipeline:
                 file.write(chunks)
             except OSError as exc:
                 file.error = exc
-                self._keep(exc)
+                self.keep_error(exc)

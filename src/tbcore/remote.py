@@ -134,11 +134,7 @@ class FsspecStorage:
         """Start a new segmented event file in ``directory``; upload failures are reported to ``pipeline``."""
         self.makedirs(directory)
 
-        def report(error: OSError) -> None:
-            if pipeline.error is None:
-                pipeline.error = error
-
-        return SegmentedEventFile(self, directory, suffix, pipeline.flush_secs, report)
+        return SegmentedEventFile(self, directory, suffix, pipeline.flush_secs, pipeline.keep_error)
 
     def upload_later(self, file: SegmentedEventFile, delay: float) -> None:
         """Upload what waits in ``file`` within ``delay`` seconds (one timer thread for all files)."""
