@@ -25,13 +25,23 @@ def test_cuda_scalar_keeps_the_value_at_the_call(logdir):
     assert scalar_points(logdir, "loss") == [(step, float(step)) for step in range(20)]
 
 
+def _fill_pinned_pool(writer, count=32):
+    """Log ``count`` CUDA values while the GPU is busy, then wait: torch's pinned-memory cache then holds
+    ``count`` free blocks, as it does in a training loop after its first steps (growing it calls
+    cudaHostAlloc, which may wait for the device; that is a first-steps cost, not a per-step one)."""
+    torch.cuda._sleep(200_000_000)
+    for step in range(count):
+        writer.add_scalar("warm-up", torch.zeros((), device="cuda"), step)
+    writer.flush()
+    torch.cuda.synchronize()
+
+
 def test_add_scalar_returns_while_the_gpu_is_still_busy(logdir):
     """The stream is still running queued work when add_scalar returns: the caller never waited for it."""
     with SummaryWriter(logdir) as writer:
-        writer.add_scalar("loss", torch.zeros((), device="cuda"), 0)  # first use sets up pinned memory
+        writer.add_scalar("loss", torch.zeros((), device="cuda"), 0)
         writer.add_scalars("group", {"a": torch.zeros((), device="cuda")}, 0)  # "a" is a known key at step 1
-        writer.flush()
-        torch.cuda.synchronize()
+        _fill_pinned_pool(writer)
         torch.cuda._sleep(2_000_000_000)  # about a second of GPU clock cycles on the current stream
         loss = torch.full((), 3.0, device="cuda")
         writer.add_scalar("loss", loss, 1)
@@ -45,9 +55,7 @@ def test_add_scalar_returns_while_the_gpu_is_still_busy(logdir):
 def test_new_style_new_add_scalars_keys_and_same_run_return_while_the_gpu_is_still_busy(logdir):
     """The first new_style call of a tag, a new add_scalars key and same_run only queue the value too."""
     with SummaryWriter(logdir) as writer:
-        writer.add_scalar("warm", torch.zeros((), device="cuda"), 0)  # first use sets up pinned memory
-        writer.flush()
-        torch.cuda.synchronize()
+        _fill_pinned_pool(writer)
         torch.cuda._sleep(2_000_000_000)  # about a second of GPU clock cycles on the current stream
         loss = torch.full((), 3.0, device="cuda")
         writer.add_scalar("new", loss, 1, new_style=True)
