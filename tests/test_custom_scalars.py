@@ -81,6 +81,26 @@ def test_add_scalars_same_run_declares_a_multiline_chart(logdir):
     ]
 
 
+def test_add_scalars_same_run_does_not_search_the_layouts_at_every_call(logdir):
+    class Counted(list):
+        searches = 0
+
+        def __contains__(self, item: object) -> bool:
+            Counted.searches += 1
+            return super().__contains__(item)
+
+    with SummaryWriter(logdir) as writer:
+        writer.add_custom_scalars({"c": {"t": ["Multiline", ["x"]]}})
+        writer.add_scalars("loss", {"a": 1.0}, 0, same_run=True)
+        writer.add_scalars("acc", {"a": 1.0}, 0, same_run=True)
+        writer._custom_scalar_layouts = Counted(writer._custom_scalar_layouts)
+        for step in range(1, 5):
+            writer.add_scalars("loss", {"a": 1.0}, step, same_run=True)
+            writer.add_scalars("acc", {"a": 1.0}, step, same_run=True)
+    assert Counted.searches == 0  # each main_tag's chart was searched for at its first call only
+    assert sorted(charts(read_layout(logdir)[0])) == [("acc", "acc"), ("c", "t"), ("loss", "loss")]
+
+
 @pytest.mark.parametrize(
     ("layout", "error", "match"),
     [

@@ -132,6 +132,20 @@ def test_add_scalars_memory_does_not_grow(logdir):
     assert len(read_events(logdir, "train_k3")) == 24_000 + 1  # + the file_version event
 
 
+def test_per_writer_caches_stay_bounded_and_writes_stay_right(logdir, monkeypatch):
+    monkeypatch.setattr(tbcore.writer, "_MAX_REMEMBERED", 3)
+    with SummaryWriter(logdir) as writer:
+        for i in range(10):
+            writer.add_scalar(f"t{i}", float(i), 1)
+            writer.add_scalar(f"n{i}", float(i), 1, new_style=True)
+            writer.add_scalars(f"m{i}", {"a": float(i)}, 1)
+            writer.add_scalars(f"s{i}", {"a": float(i)}, 1, same_run=True)
+        assert max(len(writer._tags), len(writer._forms), len(writer._scalars_runs)) <= 4
+    points = all_scalar_points(logdir)
+    assert [points[tag] for tag in ("t7", "n7", "s7/a", "t9", "n9", "s9/a")] == [[(1, 7.0)]] * 3 + [[(1, 9.0)]] * 3
+    assert scalar_points(logdir / "m7_a", "m7") == [(1, 7.0)]
+
+
 class _Deferred:
     """A one-element array type whose adapter defers reading, as the CUDA and JAX adapters do."""
 

@@ -55,6 +55,11 @@ class SummaryWriter(Writer):
         """Every layout given to ``add_custom_scalars*`` so far; all are merged on each write."""
         return []
 
+    @functools.cached_property
+    def _same_run_charts(self) -> set[str]:
+        """The ``main_tag`` of every ``add_scalars(same_run=True)`` chart already in the layouts."""
+        return set()
+
     def add_scalars(
         self,
         main_tag: str,
@@ -74,9 +79,11 @@ class SummaryWriter(Writer):
             return
         main_tag = check_tag(main_tag, "main_tag")
         self._add_scalars_same_run(main_tag, tag_scalar_dict, global_step, walltime)
-        chart = {main_tag: {main_tag: ["Multiline", [re.escape(f"{main_tag}/")]]}}
-        if chart not in self._custom_scalar_layouts:
-            self.add_custom_scalars(chart)
+        if main_tag not in self._same_run_charts:  # not a scan of every layout at each call
+            chart = {main_tag: {main_tag: ["Multiline", [re.escape(f"{main_tag}/")]]}}
+            if chart not in self._custom_scalar_layouts:
+                self.add_custom_scalars(chart)
+            self._same_run_charts.add(main_tag)
 
     def add_tensor(self, tag: str, tensor: Any, global_step: int | None = None, walltime: float | None = None) -> None:
         """Add a raw tensor of any dtype and shape (stored as a TensorProto, read back with the reader)."""

@@ -99,11 +99,11 @@ def _compressor(lines: np.ndarray) -> zlib._Compress:
     probe = lines[:: max(1, lines.shape[0] // _PROBE_ROWS)][:_PROBE_ROWS].tobytes()
     huffman = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)
     huffman_size = len(huffman.compress(probe) + huffman.flush())
-    if huffman_size > _RANDOM_RATIO * len(probe):  # bytes close to uniformly random: level 1 cannot win
-        return zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)
-    if len(zlib.compress(probe, 1)) < _LEVEL1_RATIO * huffman_size:
-        return zlib.compressobj(1, zlib.DEFLATED, 15, 9)
-    return zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)
+    level1 = (
+        huffman_size <= _RANDOM_RATIO * len(probe)  # else bytes close to uniformly random: level 1 cannot win
+        and len(zlib.compress(probe, 1)) < _LEVEL1_RATIO * huffman_size
+    )
+    return zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY if level1 else zlib.Z_HUFFMAN_ONLY)
 
 
 def encode_png(image: np.ndarray) -> bytes:

@@ -31,6 +31,7 @@ __all__ = ["FileWriter", "Writer"]
 
 _W = TypeVar("_W", bound="Writer")  # ``with SummaryWriter() as w`` types ``w`` as a SummaryWriter
 _UNLEARNED: Any = object()  # a key missing from ``Writer._forms`` (where None means "this type has no form")
+_MAX_REMEMBERED = 100_000  # entries of each per-writer cache (tags, sub-runs, forms); past it the cache starts over
 
 
 class Writer:
@@ -219,11 +220,9 @@ class Writer:
         type whose values are not float32 at fixed places (a replaced built-in) gets None: the
         call is then encoded on the calling thread, like any other type.
         """
-        forms = self._forms
         form = learn_form(names, encode)
-        if len(forms) > 100_000:
-            forms.clear()
-        forms[key] = form  # None too: a type that cannot be learned is not probed at every call
+        _make_room(self._forms)
+        self._forms[key] = form  # None too: a type that cannot be learned is not probed at every call
         return form
 
     def _add_scalars(self, main_tag: Any, values: Any, global_step: Any, walltime: Any) -> None:
@@ -272,15 +271,13 @@ class Writer:
         probe = dict.fromkeys(values, 0.0) if isinstance(values, Mapping) else values
         sub_runs = [record.run for record in normalize(summary.encode("scalars", main_tag, probe))]
         runs = self._scalars_runs
-        if len(runs) > 100_000:
-            runs.clear()
+        _make_room(runs)
         runs.update(zip(((main_tag, key) for key in probe), sub_runs, strict=True))  # one record per key, in order
         return sub_runs
 
     def _check_tag(self, tag: Any) -> str:
         tag = check_tag(tag)
-        if len(self._tags) > 100_000:
-            self._tags.clear()
+        _make_room(self._tags)
         self._tags.add(tag)
         return tag
 
@@ -393,6 +390,12 @@ class Writer:
             file.close()  # the parent's descriptors: the child writes files of its own
         self._files.clear()
         self._main = None
+
+
+def _make_room(cache: dict[Any, Any] | set[Any]) -> None:
+    """Empty ``cache`` once it holds :data:`_MAX_REMEMBERED` entries (bounded memory whatever the tags)."""
+    if len(cache) > _MAX_REMEMBERED:
+        cache.clear()
 
 
 def _event_records(record: Encoded, step: int, wall: float) -> Iterable[bytes]:
