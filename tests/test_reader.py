@@ -252,6 +252,24 @@ def test_fast_scalars_decode_only_the_wanted_tags(logdir):
     assert some.index.tolist() == every.index[kept].tolist() and some.values.tolist() == every.values[kept].tolist()
 
 
+def test_other_records_are_those_decode_block_leaves_to_protobuf(logdir):
+    from tbcore.fastscalar import decode_block, other_records
+
+    with SummaryWriter(logdir) as writer:
+        for step in range(3):
+            writer.add_scalar("loss", step / 2, step)
+            writer.add_histogram("weights", np.arange(5.0) + step, step)
+            writer.add_scalars("pair", {"a": 1.0, "b": 2.0}, step)
+            writer.add_text("note", f"step {step}", step)
+    (path,) = list_runs(logdir)["."]
+    (block,) = scan.iter_blocks(path)
+    others = other_records(block)
+    assert others.tolist() == decode_block(block).others.tolist()
+    assert 0 < others.size < block.starts.size
+    tags = {block.event(i).summary.value[0].tag for i in others.tolist() if block.event(i).summary.value}
+    assert tags == {"weights", "note/text_summary"}
+
+
 def test_tags_filter_gives_the_rows_of_the_whole_table(logdir):
     pd = pytest.importorskip("pandas")
     _write_scalars(logdir / "r1", steps=3, tags=("a", "b", "c"))

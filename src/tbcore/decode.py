@@ -42,8 +42,7 @@ class TagPlugins:
 def decoders() -> dict[str, Callable[[Any], Any]]:
     """Return ``{plugin name: decode}`` from the installed summary types that have a decoder (first by type name)."""
     found: dict[str, Callable[[Any], Any]] = {}
-    for name in sorted(plugins.summary_types()):
-        stype = plugins.summary_types()[name][0]
+    for _name, (stype, _provider) in sorted(plugins.summary_types().items()):
         if stype.decode is not None:
             found.setdefault(stype.plugin_name, stype.decode)
     return found

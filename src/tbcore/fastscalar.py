@@ -18,7 +18,7 @@ import numpy as np
 
 from tbcore.scan import Block, gather
 
-__all__ = ["FastScalars", "decode_block"]
+__all__ = ["FastScalars", "decode_block", "other_records"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +93,11 @@ def _only(tags: list[str], tag_ids: np.ndarray, wanted: Collection[str]) -> tupl
     return [tags[i] for i in kept], renumber[tag_ids]
 
 
-def decode_block(block: Block, tags: Collection[str] | None = None) -> FastScalars:
-    """Decode every record of ``block`` that is a plain legacy scalar event.
+def _layout(block: Block) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Recognise the plain scalar records of ``block``.
 
-    :param tags: decode only the values of these tags (the others are recognised, not decoded).
+    :returns: ``(u8, data, ok, steps, pos, tag_length)``: the buffer as bytes, each record's data
+        offset, whether it is a plain scalar event, its step, and where its summary and tag length are.
     """
     u8 = np.frombuffer(block.buf, np.uint8)
     last = u8.size - 1
@@ -115,6 +116,20 @@ def decode_block(block: Block, tags: Collection[str] | None = None) -> FastScala
     ok &= (at(pos) == 0x2A) & (at(pos + 2) == 0x0A) & (at(pos + 4) == 0x0A) & (tag_length < 128)
     ok &= (at(pos + 1) == tag_length + 9) & (at(pos + 3) == tag_length + 7)
     ok &= (at(pos + 6 + tag_length) == 0x15) & (pos + 11 + tag_length == end)
+    return u8, data, ok, steps, pos, tag_length
+
+
+def other_records(block: Block) -> np.ndarray:
+    """Return the indices of the records of ``block`` that are not plain scalar events (nothing is decoded)."""
+    return np.flatnonzero(~_layout(block)[2])
+
+
+def decode_block(block: Block, tags: Collection[str] | None = None) -> FastScalars:
+    """Decode every record of ``block`` that is a plain legacy scalar event.
+
+    :param tags: decode only the values of these tags (the others are recognised, not decoded).
+    """
+    u8, data, ok, steps, pos, tag_length = _layout(block)
     index = np.flatnonzero(ok)
     others = np.flatnonzero(~ok)
     pos, tag_length = pos[index], tag_length[index]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypedDict, 
 import numpy as np
 
 from tbcore.decode import TagPlugins, decode_value, decoders
-from tbcore.fastscalar import decode_block
+from tbcore.fastscalar import decode_block, other_records
 from tbcore.runs import OnCorrupt, check_on_corrupt, list_runs, names_filter, report_corrupt
 from tbcore.scan import Block, CorruptRecordError, iter_blocks
 
@@ -160,11 +160,12 @@ def _collect(
         plugins_of = TagPlugins()
         try:
             for block in _blocks(path, check_crc, on_corrupt):
-                fast = decode_block(block, wanted)
-                rows = _slow_rows(block, fast.others, plugins_of, plugin, wanted, decode)
                 if plugin == "scalars":
-                    _add_scalars(columns, run, fast, rows)
-                elif rows:
+                    fast = decode_block(block, wanted)
+                    _add_scalars(columns, run, fast, _slow_rows(block, fast.others, plugins_of, plugin, wanted, decode))
+                    continue
+                rows = _slow_rows(block, other_records(block), plugins_of, plugin, wanted, decode)
+                if rows:
                     row_tags, steps, walls, values = zip(*(row[1:] for row in rows), strict=True)
                     columns.add(run, columns.codes(list(row_tags)), np.array(steps), np.array(walls), list(values))
         except CorruptRecordError as error:  # a record that is not an Event
