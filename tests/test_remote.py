@@ -73,6 +73,10 @@ def test_same_events_as_a_local_writer(memfs, tmp_path, logdir):
     remote_events = [e for e in read_events(tmp_path) if e.HasField("summary")]
     local_events = [e for e in read_events(logdir) if e.HasField("summary")]
     assert remote_events == local_events and len(remote_events) == 10
+    assert scalar_points(tmp_path, "x") == scalar_points(logdir, "x") == [(step, step * 0.5) for step in range(5)]
+    remote_histograms, local_histograms = (tensorboard_accumulator(d).Tensors("h") for d in (tmp_path, logdir))
+    assert [e.tensor_proto for e in remote_histograms] == [e.tensor_proto for e in local_histograms]
+    assert len(remote_histograms) == 5
 
 
 def test_many_segments_read_in_order_by_python_loader_while_written(memfs, tmp_path, monkeypatch):
