@@ -9,8 +9,9 @@ import textwrap
 
 import pytest
 
+from tb_helpers import scalar_points
 from tbcore import SummaryWriter
-from tbcore.testing import read_events
+from tbcore.testing import read_events, tensorboard_accumulator
 
 
 def graph_events(logdir):
@@ -22,6 +23,9 @@ def assert_nothing_written_and_usable(writer, logdir):
     writer.flush()
     assert graph_events(logdir) == []
     assert any(v.tag == "after" for e in read_events(logdir) for v in e.summary.value)
+    tags = tensorboard_accumulator(logdir).Tags()
+    assert not tags["graph"] and tags["tensors"] == ["after"]  # no graph, no run metadata blob
+    assert scalar_points(logdir, "after") == [(0, 1.0)]
 
 
 MODELS = (
@@ -137,8 +141,10 @@ def test_builders_import_no_framework(tmp_path):
         with SummaryWriter({str(tmp_path)!r}) as writer:
             try:
                 writer.add_graph(lambda x: x, 1.0)
-            except TypeError:
-                pass
+            except TypeError as exc:
+                assert "got function" in str(exc), exc
+            else:
+                raise AssertionError("a plain function is not a JAX function while JAX is not imported")
         loaded = [name for name in ("torch", "jax", "onnx") if name in sys.modules]
         assert not loaded, loaded
         """
