@@ -54,6 +54,8 @@ def test_tracer_gets_a_clear_error(logdir):
             jax.jit(lambda x: writer.add_histogram("inside", x, 0) or x)(jnp.ones(3))
         writer.add_scalar("after", 1.0, 0)
     assert [e.summary.value[0].tag for e in read_events(logdir)[1:]] == ["after"]
+    assert tensorboard_accumulator(logdir).Tags()["tensors"] == ["after"]
+    assert scalar_points(logdir, "after") == [(0, 1.0)]
 
 
 def test_donated_arrays_keep_the_value_at_the_call(logdir):
@@ -102,6 +104,7 @@ def test_an_array_deleted_before_the_call_is_a_value_error(logdir):
     assert (child.returncode, child.stdout.strip()) == (0, "done"), child.stderr[-2000:]
     assert scalar_points(logdir, "after") == [(1, 2.5)]
     assert [e.summary.value[0].tag for e in read_events(logdir)[1:]] == ["after"]
+    assert tensorboard_accumulator(logdir).Tags()["tensors"] == ["after"]
 
 
 @pytest.mark.gpu

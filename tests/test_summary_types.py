@@ -156,6 +156,8 @@ def test_histogram_bad_input(logdir, kwargs, error, match):
             writer.add_histogram("h", global_step=1, **kwargs)
         writer.add_histogram("ok", [1.0, 2.0], 2)
     assert [e.summary.value[0].tag for e in read_events(logdir)[1:]] == ["ok"]
+    acc = tensorboard_accumulator(logdir)
+    assert acc.Tags()["tensors"] == ["ok"] and [e.step for e in acc.Tensors("ok")] == [2]
 
 
 RAW = {

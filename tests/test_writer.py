@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 
+from tb_helpers import scalar_points
 from tbcore import SummaryWriter
 from tbcore.testing import read_events, tensorboard_accumulator
 
@@ -185,6 +186,8 @@ def test_bad_common_arguments(logdir, method, bad, error, match):
         writer.add_scalar("after", 1.0, 7)
     events = read_events(logdir)
     assert [e.summary.value[0].tag for e in events[1:]] == ["after"]
+    assert tensorboard_accumulator(logdir).Tags()["tensors"] == ["after"]
+    assert scalar_points(logdir, "after") == [(7, 1.0)]
     assert sorted(os.listdir(logdir)) == _event_files(logdir)  # no sub-run appeared
 
 
@@ -219,6 +222,7 @@ def test_step_forms_and_huge_values(logdir):
     events = tensorboard_accumulator(logdir).Tensors("x")
     assert [e.step for e in events] == [3, 4, 2**63 - 1] and events[2].tensor_proto.float_val[0] == math.inf
     assert read_events(logdir)[-1].summary.value[0].tensor.tensor_content == np.float32(-np.inf).tobytes()
+    assert scalar_points(logdir, "y") == [(0, -math.inf)]
 
 
 # ---------------------------------------------------------------------------------------------- integration API
