@@ -36,7 +36,7 @@ def test_scalars_and_histograms(logdir):
         writer.add_scalar("s", jnp.array([2.5], dtype=jnp.bfloat16), 1)
         writer.add_histogram("h", jnp.linspace(0, 1, 11), 0)
     acc = tensorboard_accumulator(logdir)
-    assert [e.tensor_proto.float_val[0] for e in acc.Tensors("s")] == [1.25, 2.5]
+    assert scalar_points(logdir, "s") == [(0, 1.25), (1, 2.5)]
     assert acc.Tensors("h")[0].tensor_proto.tensor_shape.dim[1].size == 3
 
 
@@ -72,9 +72,8 @@ def test_donated_arrays_keep_the_value_at_the_call(logdir):
             state = pending(big, state)  # possibly still computing at the call
             writer.add_scalar("pending", state, step)
             state = train_step(state)
-    acc = tensorboard_accumulator(logdir)
-    assert [e.tensor_proto.float_val[0] for e in acc.Tensors("ready")] == [0.0, 1.0, 2.0, 3.0, 4.0]
-    assert [e.tensor_proto.float_val[0] for e in acc.Tensors("pending")] == [5.0, 6.0, 7.0, 8.0, 9.0]
+    assert scalar_points(logdir, "ready") == [(step, float(step)) for step in range(5)]
+    assert scalar_points(logdir, "pending") == [(step, step + 5.0) for step in range(5)]
 
 
 def test_an_array_deleted_before_the_call_is_a_value_error(logdir):
