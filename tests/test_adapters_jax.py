@@ -38,6 +38,8 @@ def test_scalars_and_histograms(logdir):
     acc = tensorboard_accumulator(logdir)
     assert scalar_points(logdir, "s") == [(0, 1.25), (1, 2.5)]
     assert acc.Tensors("h")[0].tensor_proto.tensor_shape.dim[1].size == 3
+    buckets = tbcore.tensor_to_numpy(acc.Tensors("h")[0].tensor_proto)  # TensorBoard's [left, right, count] rows
+    assert buckets[:, 2].sum() == 11 and buckets[0, 0] == 0.0 and buckets[-1, 1] == 1.0
 
 
 def test_tracer_gets_a_clear_error(logdir):
