@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
+from bad_inputs import snapshot
 from tbcore import SummaryWriter
 from tbcore.testing import read_events, tensorboard_accumulator
 
@@ -57,14 +58,23 @@ def summary_count(logdir):
 def rejected_then_usable(
     logdir, error: type[Exception], match: str, bad: Callable[[Any], object], good: Callable[[Any], object]
 ) -> None:
-    """Check that ``bad(writer)`` raises ``error`` matching ``match`` and writes nothing, and ``good(writer)`` lands."""
+    """Check that ``bad(writer)`` raises ``error`` matching ``match`` and writes nothing, and ``good(writer)`` lands.
+
+    ``good`` adds one summary: TensorBoard's loader must then list one tag with one point.
+    """
     with SummaryWriter(logdir) as writer:
+        writer.flush()
+        before = snapshot(str(logdir))
         with pytest.raises(error, match=match):
             bad(writer)
         writer.flush()
+        assert snapshot(str(logdir)) == before, "the failed call wrote something"
         assert summary_count(logdir) == 0
         good(writer)
     assert summary_count(logdir) == 1
+    acc = tensorboard_accumulator(logdir)
+    (tag,) = acc.Tags()["tensors"]
+    assert len(acc.Tensors(tag)) == 1
 
 
 def modules_after(code):

@@ -36,8 +36,10 @@ def test_scalars_and_histograms(logdir):
         writer.add_scalar("s", jnp.array([2.5], dtype=jnp.bfloat16), 1)
         writer.add_histogram("h", jnp.linspace(0, 1, 11), 0)
     acc = tensorboard_accumulator(logdir)
-    assert [e.tensor_proto.float_val[0] for e in acc.Tensors("s")] == [1.25, 2.5]
+    assert scalar_points(logdir, "s") == [(0, 1.25), (1, 2.5)]
     assert acc.Tensors("h")[0].tensor_proto.tensor_shape.dim[1].size == 3
+    buckets = tbcore.tensor_to_numpy(acc.Tensors("h")[0].tensor_proto)  # TensorBoard's [left, right, count] rows
+    assert buckets[:, 2].sum() == 11 and buckets[0, 0] == 0.0 and buckets[-1, 1] == 1.0
 
 
 def test_tracer_gets_a_clear_error(logdir):
@@ -54,6 +56,8 @@ def test_tracer_gets_a_clear_error(logdir):
             jax.jit(lambda x: writer.add_histogram("inside", x, 0) or x)(jnp.ones(3))
         writer.add_scalar("after", 1.0, 0)
     assert [e.summary.value[0].tag for e in read_events(logdir)[1:]] == ["after"]
+    assert tensorboard_accumulator(logdir).Tags()["tensors"] == ["after"]
+    assert scalar_points(logdir, "after") == [(0, 1.0)]
 
 
 def test_donated_arrays_keep_the_value_at_the_call(logdir):
@@ -70,9 +74,8 @@ def test_donated_arrays_keep_the_value_at_the_call(logdir):
             state = pending(big, state)  # possibly still computing at the call
             writer.add_scalar("pending", state, step)
             state = train_step(state)
-    acc = tensorboard_accumulator(logdir)
-    assert [e.tensor_proto.float_val[0] for e in acc.Tensors("ready")] == [0.0, 1.0, 2.0, 3.0, 4.0]
-    assert [e.tensor_proto.float_val[0] for e in acc.Tensors("pending")] == [5.0, 6.0, 7.0, 8.0, 9.0]
+    assert scalar_points(logdir, "ready") == [(step, float(step)) for step in range(5)]
+    assert scalar_points(logdir, "pending") == [(step, step + 5.0) for step in range(5)]
 
 
 def test_an_array_deleted_before_the_call_is_a_value_error(logdir):
@@ -102,6 +105,7 @@ def test_an_array_deleted_before_the_call_is_a_value_error(logdir):
     assert (child.returncode, child.stdout.strip()) == (0, "done"), child.stderr[-2000:]
     assert scalar_points(logdir, "after") == [(1, 2.5)]
     assert [e.summary.value[0].tag for e in read_events(logdir)[1:]] == ["after"]
+    assert tensorboard_accumulator(logdir).Tags()["tensors"] == ["after"]
 
 
 @pytest.mark.gpu

@@ -12,7 +12,9 @@ import math
 import numpy as np
 import pytest
 
+import tbcore
 from bad_inputs import KIND, ROWS, available, call, clear_message, good, snapshot
+from tb_helpers import scalar_points
 from tbcore import SummaryWriter
 from tbcore.testing import read_events, tensorboard_accumulator
 
@@ -40,6 +42,8 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(logdir, row, monkeypatch)
     writer.add_scalar("after", 1.0, 7)
     writer.close()
     assert [e.step for e in read_events(logdir) if e.summary.value and e.summary.value[0].tag == "after"] == [7]
+    assert tensorboard_accumulator(logdir).Tags()["tensors"] == ["after"]
+    assert scalar_points(logdir, "after") == [(7, 1.0)]
 
 
 METHODS = sorted({row.method for row in ROWS} - {"add_graph", "add_onnx_graph", "__init__"})
@@ -71,4 +75,6 @@ def test_nan_and_inf_values_are_stored_not_rejected(logdir):
     values = [p.tensor_proto.float_val[0] for p in acc.Tensors("s")]
     assert math.isnan(values[0]) and values[1] == -math.inf
     (histogram,) = acc.Tensors("h")
-    assert histogram.tensor_proto.tensor_shape.dim  # stored as a histogram tensor
+    assert acc.SummaryMetadata("h").plugin_data.plugin_name == "histograms"
+    buckets = tbcore.tensor_to_numpy(histogram.tensor_proto)  # TensorBoard's [left, right, count] rows
+    assert buckets.ndim == 2 and buckets.shape[1] == 3 and buckets[:, 2].sum() == 2  # the two finite values

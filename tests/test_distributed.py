@@ -86,6 +86,9 @@ def test_all_ranks_write_into_per_rank_runs(rank_env, logdir):
             writer.add_scalars("pair", {"a": 1.0}, 0)
     assert sorted(list_runs(logdir)) == ["rank0", "rank0/pair_a", "rank2", "rank2/pair_a"]
     assert scalar_points(logdir / "rank2", "x") == [(0, 2.0)]
+    assert scalar_points(logdir / "rank0", "x") == [(0, 0.0)]
+    for rank in (0, 2):
+        assert scalar_points(logdir / f"rank{rank}" / "pair_a", "pair") == [(0, 1.0)]
 
 
 def test_explicit_rank_overrides_detection(rank_env, logdir):
@@ -94,6 +97,7 @@ def test_explicit_rank_overrides_detection(rank_env, logdir):
         writer.add_scalar("x", 1.0, 0)
     SummaryWriter(logdir / "three", rank=3).add_scalar("x", 1.0, 0)
     assert list_runs(logdir / "zero") and not (logdir / "three").exists()
+    assert scalar_points(logdir / "zero", "x") == [(0, 1.0)]
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ import textwrap
 
 import pytest
 
+from tb_helpers import all_scalar_points, scalar_points
 from tbcore import SummaryWriter
-from tbcore.testing import read_events
+from tbcore.testing import read_events, tensorboard_accumulator
 
 
 def graph_events(logdir):
@@ -18,10 +19,14 @@ def graph_events(logdir):
 
 
 def assert_nothing_written_and_usable(writer, logdir):
+    """After calls checked by the ``rejects`` fixture: no graph at all, and a later scalar lands."""
     writer.add_scalar("after", 1.0, 0)
     writer.flush()
     assert graph_events(logdir) == []
     assert any(v.tag == "after" for e in read_events(logdir) for v in e.summary.value)
+    tags = tensorboard_accumulator(logdir).Tags()
+    assert not tags["graph"] and set(tags["tensors"]) == set(all_scalar_points(logdir))  # no run metadata blob
+    assert scalar_points(logdir, "after") == [(0, 1.0)]
 
 
 MODELS = (
@@ -32,58 +37,65 @@ MODELS = (
 
 
 @pytest.mark.parametrize(("model", "given"), [(42, "int 42"), (None, "NoneType None"), ([1, 2], "list [1, 2]")])
-def test_unrecognised_model(logdir, model, given):
+def test_unrecognised_model(logdir, rejects, model, given):
     with SummaryWriter(logdir) as writer:
-        with pytest.raises(TypeError, match=f"^{re.escape(f'model: expected {MODELS}, got {given}')}$"):
-            writer.add_graph(model)
+        rejects(
+            writer,
+            lambda: writer.add_graph(model),
+            TypeError,
+            f"^{re.escape(f'model: expected {MODELS}, got {given}')}$",
+        )
         assert_nothing_written_and_usable(writer, logdir)
 
 
-def test_a_string_that_is_no_file(logdir):
+def test_a_string_that_is_no_file(logdir, rejects):
     """add_graph("typo"): says what add_graph accepts and that the path does not exist; onnx is not needed to say so."""
     message = f"model: expected {MODELS}, got the path 'typo', which does not exist"
     with SummaryWriter(logdir) as writer:
-        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
-            writer.add_graph("typo")
+        rejects(writer, lambda: writer.add_graph("typo"), ValueError, f"^{re.escape(message)}$")
         assert_nothing_written_and_usable(writer, logdir)
 
 
-def test_torch_inputs_that_do_not_match(logdir):
+def test_torch_inputs_that_do_not_match(logdir, rejects):
     torch = pytest.importorskip("torch")
     model = torch.nn.Sequential(torch.nn.Linear(3, 4))
     with SummaryWriter(logdir) as writer:
-        with pytest.raises(
+        rejects(
+            writer,
+            lambda: writer.add_graph(model, torch.randn(2, 5)),
             ValueError,
-            match=r"could not run Sequential on \(torch\.Tensor of shape \(2, 5\) and dtype torch\.float32\).*"
+            r"could not run Sequential on \(torch\.Tensor of shape \(2, 5\) and dtype torch\.float32\).*"
             r"mat1 and mat2 shapes cannot be multiplied",
-        ):
-            writer.add_graph(model, torch.randn(2, 5))
+        )
         assert_nothing_written_and_usable(writer, logdir)
 
 
-def test_jax_inputs_that_do_not_match(logdir):
+def test_jax_inputs_that_do_not_match(logdir, rejects):
     jax = pytest.importorskip("jax")
 
     def f(w, x):
         return x @ w
 
     with SummaryWriter(logdir) as writer:
-        with pytest.raises(ValueError, match=r"could not trace .*f with JAX on \(jax.* of shape \(3, 4\).*\(2, 5\)"):
-            writer.add_graph(f, (jax.numpy.ones((3, 4)), jax.numpy.ones((2, 5))))
+        rejects(
+            writer,
+            lambda: writer.add_graph(f, (jax.numpy.ones((3, 4)), jax.numpy.ones((2, 5)))),
+            ValueError,
+            r"could not trace .*f with JAX on \(jax.* of shape \(3, 4\).*\(2, 5\)",
+        )
         assert_nothing_written_and_usable(writer, logdir)
 
 
-def test_jax_function_that_cannot_be_traced(logdir):
+def test_jax_function_that_cannot_be_traced(logdir, rejects):
     jax = pytest.importorskip("jax")
 
     def branchy(x):
         return x if x.sum() > 0 else -x
 
     with SummaryWriter(logdir) as writer:
-        with pytest.raises(ValueError, match=r"could not trace .*branchy with JAX.*TracerBoolConversionError"):
-            writer.add_graph(branchy, jax.numpy.ones(3))
-        with pytest.raises(ValueError, match=r"could not trace"):
-            writer.add_graph(lambda s: s, "not an array")
+        error = r"could not trace .*branchy with JAX.*TracerBoolConversionError"
+        rejects(writer, lambda: writer.add_graph(branchy, jax.numpy.ones(3)), ValueError, error)
+        rejects(writer, lambda: writer.add_graph(lambda s: s, "not an array"), ValueError, r"could not trace")
         assert_nothing_written_and_usable(writer, logdir)
 
 
@@ -132,13 +144,12 @@ def test_builders_import_no_framework(tmp_path):
     run_python(
         f"""
         import sys
+        import pytest
         from tbcore import SummaryWriter, plugins
         plugins.get_plugin_manager()
         with SummaryWriter({str(tmp_path)!r}) as writer:
-            try:
+            with pytest.raises(TypeError, match="got function"):  # not a JAX function while JAX is not imported
                 writer.add_graph(lambda x: x, 1.0)
-            except TypeError:
-                pass
         loaded = [name for name in ("torch", "jax", "onnx") if name in sys.modules]
         assert not loaded, loaded
         """

@@ -133,6 +133,11 @@ def test_step1_run_metadata_as_torch(logdir):
 
     metadata = RunMetadata.FromString(tagged[0].run_metadata)
     assert [d.device for d in metadata.step_stats.dev_stats] == ["/device:CPU:0"]
+    acc = tensorboard_accumulator(logdir)  # TensorBoard turns tagged run metadata into a blob tensor
+    (point,) = acc.Tensors("step1")
+    assert acc.SummaryMetadata("step1").plugin_data.plugin_name == "graph_tagged_run_metadata"
+    served = RunMetadata.FromString(point.tensor_proto.string_val[0])
+    assert [d.device for d in served.step_stats.dev_stats] == ["/device:CPU:0"]
 
 
 class KeywordsAndDict(nn.Module):

@@ -98,13 +98,9 @@ def test_no_argument_writes_outside_the_log_dir(sandbox):
     assert not os.path.exists("/tmp/tbcore-escaped")
 
 
-@pytest.mark.parametrize("value", EVIL)
+@pytest.mark.parametrize("value", [value for value in EVIL if value])  # "" is torch's default: no name part
 def test_path_arguments_are_rejected_with_a_clear_error(logdir, value):
     """filename_suffix and comment are single name parts: separators, NUL, '.' and '..' are refused."""
-    if value in ("", "~/escaped") or (
-        "/" not in value and "\\" not in value and "\x00" not in value and value not in (".", "..")
-    ):
-        pytest.skip("a harmless name part")
     with pytest.raises(ValueError, match="filename_suffix: expected"):
         SummaryWriter(logdir, filename_suffix=value)
     with pytest.raises(ValueError, match="comment: expected"):

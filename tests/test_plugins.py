@@ -104,6 +104,8 @@ def test_unknown_kind_lists_installed_and_suggests(fresh_plugins, logdir):
             writer.add(3, "h", [1.0])
         writer.add("histogram", "h", [1.0], step=1)
     assert len(read_events(logdir)) == 2
+    acc = tensorboard_accumulator(logdir)
+    assert acc.Tags()["tensors"] == ["h"] and [e.step for e in acc.Tensors("h")] == [1]
 
 
 def test_disable_autoload_keeps_only_builtins(fake_dist, monkeypatch):

@@ -57,7 +57,10 @@ def test_second_writer_without_purge_step_purges_nothing(logdir):
         third.add_scalar("c", 1.0, 10)
     acc = tensorboard_accumulator(logdir)
     assert [e.step for e in acc.Tensors("a")] == list(range(5))
+    assert [e.step for e in acc.Tensors("b")] == [0] and [e.step for e in acc.Tensors("c")] == [10]
     assert not any(e.HasField("session_log") for e in read_events(logdir)[:4])
+    # every file, not only the first one: the only STARTs are the purging writer's two, at its purge_step
+    assert [e.step for e in read_events(logdir) if e.HasField("session_log")] == [10, 10]
 
 
 def test_purge_step_repeated_resumes(logdir):

@@ -7,13 +7,12 @@ import os
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 import fsspec
 import pytest
 
-from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, sigterm_when_ready
+from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, sigterm_when_ready, wait_for
 from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents
 from tb_helpers import scalar_points
 from tbcore import Asset, Encoded, SummaryWriter, remote, segments
@@ -73,6 +72,10 @@ def test_same_events_as_a_local_writer(memfs, tmp_path, logdir):
     remote_events = [e for e in read_events(tmp_path) if e.HasField("summary")]
     local_events = [e for e in read_events(logdir) if e.HasField("summary")]
     assert remote_events == local_events and len(remote_events) == 10
+    assert scalar_points(tmp_path, "x") == scalar_points(logdir, "x") == [(step, step * 0.5) for step in range(5)]
+    remote_histograms, local_histograms = (tensorboard_accumulator(d).Tensors("h") for d in (tmp_path, logdir))
+    assert [e.tensor_proto for e in remote_histograms] == [e.tensor_proto for e in local_histograms]
+    assert len(remote_histograms) == 5
 
 
 def test_many_segments_read_in_order_by_python_loader_while_written(memfs, tmp_path, monkeypatch):
@@ -138,14 +141,16 @@ def test_bytes_uploaded_per_flush_stay_bounded_over_a_long_run(memfs, monkeypatc
     assert stored * flushes / 2 > 20 * sum(uploads.sizes)
 
 
-def test_uploads_without_flush_after_flush_secs(memfs):
+def test_uploads_without_flush_after_flush_secs(memfs, tmp_path):
     fs, root = memfs
     writer = SummaryWriter(f"memory://{root}/run", max_queue=1, flush_secs=0.2)
     writer.add_scalar("x", 1.0, 0)
-    deadline = time.monotonic() + 30
-    while not fs.find(f"{root}/run") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert fs.find(f"{root}/run"), "nothing was uploaded within 30 s"
+
+    def uploaded_point():
+        download(fs, f"{root}/run", tmp_path)
+        return scalar_points(tmp_path, "x") == [(0, 1.0)]
+
+    assert wait_for(uploaded_point, timeout=30, interval=0.2), "the point was not uploaded within 30 s"
     writer.close()
 
 

@@ -110,6 +110,7 @@ def test_fsspec_config_supplies_the_endpoint(s3, tmp_path, monkeypatch):
     fs.invalidate_cache()
     download(fs, f"{bucket}/configured", tmp_path)
     assert [e.step for e in read_events(tmp_path) if e.HasField("summary")] == [5]
+    assert scalar_points(tmp_path, "x") == [(5, 3.0)]
 
 
 def test_missing_bucket_is_a_clear_error_at_flush_and_close(s3, monkeypatch):
@@ -153,6 +154,7 @@ def test_pending_data_is_uploaded_when_the_process_exits_without_close(s3, tmp_p
     fs.invalidate_cache()
     download(fs, f"{bucket}/exit", tmp_path)
     assert [e.step for e in read_events(tmp_path) if e.HasField("summary")] == [0, 1, 2]
+    assert scalar_points(tmp_path, "x") == [(0, 0.0), (1, 1.0), (2, 2.0)]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

@@ -150,12 +150,13 @@ def test_histogram_nan_and_inf_are_data(logdir):
         ({"values": [1e20], "bins": 3}, ValueError, r"bins: numpy.histogram cannot bin these values"),
     ],
 )
-def test_histogram_bad_input(logdir, kwargs, error, match):
+def test_histogram_bad_input(logdir, rejects, kwargs, error, match):
     with SummaryWriter(logdir) as writer:
-        with pytest.raises(error, match=match):
-            writer.add_histogram("h", global_step=1, **kwargs)
+        rejects(writer, lambda: writer.add_histogram("h", global_step=1, **kwargs), error, match)
         writer.add_histogram("ok", [1.0, 2.0], 2)
-    assert [e.summary.value[0].tag for e in read_events(logdir)[1:]] == ["ok"]
+    assert [e.summary.value[0].tag for e in read_events(logdir)[1:]] == ["after_rejected_call", "ok"]
+    acc = tensorboard_accumulator(logdir)
+    assert sorted(acc.Tags()["tensors"]) == ["after_rejected_call", "ok"] and [e.step for e in acc.Tensors("ok")] == [2]
 
 
 RAW = {

@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 
+from tb_helpers import scalar_points
 from tbcore import SummaryWriter
 from tbcore.testing import read_events, tensorboard_accumulator
 
@@ -174,17 +175,18 @@ METHODS = {
 
 @pytest.mark.parametrize("method", sorted(METHODS))
 @pytest.mark.parametrize(("bad", "error", "match"), BAD_COMMON, ids=[repr(b)[:30] for b, _, _ in BAD_COMMON])
-def test_bad_common_arguments(logdir, method, bad, error, match):
+def test_bad_common_arguments(logdir, rejects, method, bad, error, match):
     value_name, value = METHODS[method]
     kwargs = {"tag": "ok", value_name: value, "global_step": 1, "walltime": 1.7e9, **bad}
     if method == "add_scalars":
         kwargs["main_tag"] = kwargs.pop("tag")
     with SummaryWriter(logdir) as writer:
-        with pytest.raises(error, match=match):
-            getattr(writer, method)(**kwargs)
+        rejects(writer, lambda: getattr(writer, method)(**kwargs), error, match)
         writer.add_scalar("after", 1.0, 7)
     events = read_events(logdir)
-    assert [e.summary.value[0].tag for e in events[1:]] == ["after"]
+    assert [e.summary.value[0].tag for e in events[1:]] == ["after_rejected_call", "after"]
+    assert sorted(tensorboard_accumulator(logdir).Tags()["tensors"]) == ["after", "after_rejected_call"]
+    assert scalar_points(logdir, "after") == [(7, 1.0)]
     assert sorted(os.listdir(logdir)) == _event_files(logdir)  # no sub-run appeared
 
 
@@ -219,6 +221,7 @@ def test_step_forms_and_huge_values(logdir):
     events = tensorboard_accumulator(logdir).Tensors("x")
     assert [e.step for e in events] == [3, 4, 2**63 - 1] and events[2].tensor_proto.float_val[0] == math.inf
     assert read_events(logdir)[-1].summary.value[0].tensor.tensor_content == np.float32(-np.inf).tobytes()
+    assert scalar_points(logdir, "y") == [(0, -math.inf)]
 
 
 # ---------------------------------------------------------------------------------------------- integration API

@@ -106,6 +106,7 @@ def test_scalar_burst_waits_under_the_item_cap_and_keeps_order(tmp_path):
     pipeline.stop()
     events = read_events(tmp_path / "run")
     assert [(e.step, e.summary.value[0].simple_value) for e in events] == [(s, float(s)) for s in range(5_000)]
+    assert scalar_points(tmp_path / "run", "x") == [(s, float(s)) for s in range(5_000)]
 
 
 @pytest.mark.slow
@@ -130,6 +131,7 @@ def test_add_scalars_memory_does_not_grow(logdir):
             tracemalloc.stop()
     assert after - before < 256 * 1024
     assert len(read_events(logdir, "train_k3")) == 24_000 + 1  # + the file_version event
+    assert scalar_points(logdir / "train_k3", "train") == [(s, float(np.float32(s * 1e-3))) for s in range(24_000)]
 
 
 def test_per_writer_caches_stay_bounded_and_writes_stay_right(logdir, monkeypatch):
