@@ -21,10 +21,12 @@ from google.protobuf import text_format  # noqa: E402
 from tensorboard import context  # noqa: E402
 
 import tbcore  # noqa: E402
+from tbcore import reader  # noqa: E402
 from tbcore.testing import TensorBoardServer, read_events, tensorboard_provider  # noqa: E402
 from tf_helpers import tf_events, tf_values  # noqa: E402
 
 RNG = np.random.default_rng(7)
+TABLES = ("scalars", "images", "audio", "text", "histograms")
 #: what a clash of protos or registrations prints (protobuf, TensorFlow's op/kernel registry)
 CLASH = ("duplicate", "already registered", "already in the pool", "couldn't build proto", "conflict")
 
@@ -195,10 +197,20 @@ def test_text_and_histograms_side_by_side(side_by_side):
 
 def test_tbcore_reader_reads_tensorflow_files(side_by_side):
     """tbcore's own reader reads TensorFlow's event files (its ``.v2`` names, its tensor forms) as TensorFlow does."""
-    logdir, _, _ = side_by_side
+    logdir, image, samples = side_by_side
     ours = [text_format.MessageToString(event) for event in read_events(logdir, "tf")]
     assert ours == [text_format.MessageToString(event) for event in tf_events(logdir, "tf")]
     assert sum(len(event.summary.value) for event in read_events(logdir, "tf")) == 15
+    tables = {name: getattr(reader, name)(logdir, runs=["tf"], as_frame=False) for name in TABLES}
+    assert tables["scalars"]["value"].tolist() == [np.float32(1 / (step + 3)) for step in range(3)]
+    assert np.array_equal(tf.io.decode_png(tables["images"]["value"][-1]["encoded"]).numpy(), image)
+    clip = tables["audio"]["value"][-1]
+    theirs = tf.audio.decode_wav(clip["encoded"])[0].numpy()[:, 0]
+    # the same PCM; tbcore divides it by 32767 (the inverse of its own scaling), TensorFlow by 32768
+    assert clip["sample_rate"] == 8000 and np.array_equal(np.rint(clip["samples"] * 32767), theirs * 32768)
+    assert np.abs(clip["samples"] - samples).max() < 2 / 32767
+    assert tables["text"]["value"].tolist() == ["hi *there*"] * 3
+    assert [h["num"] for h in tables["histograms"]["value"]] == [samples.size] * 3
 
 
 @pytest.mark.slow
