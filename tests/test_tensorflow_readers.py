@@ -45,6 +45,8 @@ def written(tmp_path_factory):
         colors=RNG.integers(0, 256, (1, 5, 3), dtype=np.uint8),
         faces=np.array([[[0, 1, 2], [2, 3, 4]]], dtype=np.int32),
         embedding=RNG.normal(size=(4, 3)).astype(np.float32),
+        thumbnails=RNG.integers(0, 256, (4, 3, 2, 2), dtype=np.uint8),
+        counts=np.array([[5, 3, 0], [5, 1, 0], [0, 4, 5], [0, 2, 5], [0.5, 0.75, 0], [1, 0.6, 0]], dtype=np.float32),
         nodes=[
             GraphNode("x", "Placeholder", shapes=[[2, 3]], dtype="float32"),
             GraphNode("scope/y", "Identity", inputs=["x"], attrs={"T": graph_pb2.AttrValue(type=types_pb2.DT_FLOAT)}),
@@ -59,15 +61,19 @@ def written(tmp_path_factory):
         writer.add_image("image", logged.image, 5)
         writer.add_image("grey", logged.grey, 5, dataformats="HW")
         writer.add_images("images", logged.batch, 5)
+        writer.add_image_with_boxes("boxes", logged.image, np.array([[1, 1, 8, 5]]), 5, labels=["box"])
         writer.add_video("video", logged.video, 6, fps=5)
         writer.add_audio("audio", logged.samples, 7, sample_rate=8000, dataformats="CL")
         writer.add_audio("pcm", logged.pcm, 7, sample_rate=22050)
         writer.add_text("text", "héllo *world*", 8)
         writer.add_tensor("tensor", logged.tensor, 9)
         writer.add_pr_curve("pr", logged.labels, logged.predictions, 10, num_thresholds=11)
+        writer.add_pr_curve_raw("pr_raw", *logged.counts, 10, num_thresholds=3)
         writer.add_mesh("mesh", logged.vertices, colors=logged.colors, faces=logged.faces, global_step=11)
         writer.add_custom_scalars_multilinechart(["scalar", "scalar_new"], "category", "chart")
-        writer.add_embedding(logged.embedding, metadata=list("abcd"), global_step=12, tag="points")
+        writer.add_embedding(
+            logged.embedding, metadata=list("abcd"), label_img=logged.thumbnails, global_step=12, tag="points"
+        )
         writer.add_hparams({"lr": 0.1, "optimizer": "adam", "layers": 3}, {"accuracy": 0.9}, run_name="trial")
         writer.write(graph_encoded(logged.nodes, run_metadata_device="/device:CPU:0"), 0)
     return logdir, logged
@@ -114,6 +120,8 @@ def test_images_decode_to_our_pixels(written):
     assert np.array_equal(grid[:, 5:10], logged.batch[1].transpose(1, 2, 0))
     frames = tf.io.decode_gif(tf_value(logdir, "video").image.encoded_image_string).numpy()
     assert np.array_equal(frames, logged.video[0].transpose(0, 2, 3, 1))
+    boxes = tf.io.decode_png(tf_value(logdir, "boxes").image.encoded_image_string).numpy()
+    assert boxes.shape == (9, 13, 3)  # drawn by Pillow, read by libpng
 
 
 def test_audio_decodes_to_our_samples(written):
@@ -135,6 +143,7 @@ def test_tensors_decode_with_make_ndarray(written):
     assert tf.make_ndarray(tf_value(logdir, "text/text_summary").tensor) == "héllo *world*".encode()
     pr = tf.make_ndarray(tf_value(logdir, "pr").tensor)
     assert pr.shape == (6, 11) and pr.dtype == np.float32
+    assert np.array_equal(tf.make_ndarray(tf_value(logdir, "pr_raw").tensor), logged.counts)
     positives = logged.labels.sum()
     assert (pr[0, 0], pr[1, 0]) == (positives, len(logged.labels) - positives)  # TP, FP at threshold 0
     for part, array in (("VERTEX", logged.vertices), ("FACE", logged.faces), ("COLOR", logged.colors)):
@@ -194,6 +203,9 @@ def test_embedding_files_read_with_tensorflow_gfile(written):
     rows = tf.io.gfile.GFile(str(logdir / embedding.tensor_path)).read().splitlines()
     np.testing.assert_array_equal(np.array([r.split("\t") for r in rows], dtype=np.float32), logged.embedding)
     assert tf.io.gfile.GFile(str(logdir / embedding.metadata_path)).read().split() == list("abcd")
+    sprite = tf.io.decode_png(tf.io.read_file(str(logdir / embedding.sprite.image_path))).numpy()
+    assert sprite.shape == (4, 4, 3) and list(embedding.sprite.single_image_dim) == [2, 2]  # a 2 x 2 grid
+    assert np.array_equal(sprite[:2, 2:], logged.thumbnails[1].transpose(1, 2, 0))
 
 
 # ---------------------------------------------------------------- TensorProto both ways, every dtype
