@@ -223,5 +223,6 @@ def test_tensorboard_server_on_tensorflow_shows_both(side_by_side):
         assert "MultiplexerDataProvider" in environment["debug"]["data_provider"]
         runs = sorted(server.wait_for("/data/runs", lambda r: len(r) == 3))
         assert runs == ["tbcore", "tbx", "tf"]
-        points = {run: server.get_json("/data/plugin/scalars/scalars", run=run, tag="loss") for run in runs}
+        path, complete = "/data/plugin/scalars/scalars", lambda points: len(points) == 3
+        points = {run: server.wait_for(path, complete, run=run, tag="loss") for run in runs}
         assert [p[1:] for p in points["tbcore"]] == [p[1:] for p in points["tf"]] == [p[1:] for p in points["tbx"]]
