@@ -6,7 +6,9 @@ blocks at their place. An HTML comment on the line before a block changes what h
 
 - ``<!-- docs-test: skip (reason) -->``: the block is not run (a fragment, a user's own model...);
 - ``<!-- docs-test: file PATH -->``: the block is (a part of) the file PATH of a package the page
-  builds; such pages are assembled and pip-installed by tests/test_docs_tutorial.py.
+  builds; such pages are assembled and pip-installed by tests/test_docs_tutorial.py;
+- ``<!-- docs-test: needs pandas, matplotlib -->``: the block runs, and needs these modules although
+  it does not import them (the page is skipped without them, as for the modules its blocks import).
 
 A block whose lines start with ``>>>`` is run as a doctest: its printed output is checked.
 """
@@ -25,7 +27,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
-_MARKER = re.compile(r"<!--\s*docs-test:\s*(skip|file)\s+(.*?)\s*-->\s*\Z")
+_MARKER = re.compile(r"<!--\s*docs-test:\s*(skip|file|needs)\s+(.*?)\s*-->\s*\Z")
 #: ``tbcore`` subcommands a bash block may run: they only read a log directory or list plugins
 SAFE_COMMANDS = frozenset({"inspect", "export", "plugins"})
 
@@ -37,8 +39,8 @@ class Block:
     lang: str
     code: str
     line: int  # line number of the opening fence, 1-based
-    marker: str = ""  # "skip" or "file", from a docs-test comment right before the block
-    argument: str = ""  # the marker's reason or file path
+    marker: str = ""  # "skip", "file" or "needs", from a docs-test comment right before the block
+    argument: str = ""  # the marker's reason, file path or module names
 
     @property
     def is_doctest(self) -> bool:
@@ -83,7 +85,7 @@ def runnable(blocks: list[Block]) -> list[dict[str, str | int]]:
     """
     steps: list[dict[str, str | int]] = []
     for block in blocks:
-        if block.marker:
+        if block.marker in ("skip", "file"):
             continue
         if block.lang == "python":
             steps.append({"kind": "doctest" if block.is_doctest else "python", "code": block.code, "line": block.line})
@@ -120,8 +122,10 @@ def imported_modules(blocks: list[Block]) -> set[str]:
 
 
 def missing_modules(blocks: list[Block]) -> list[str]:
-    """Return the imported modules of ``blocks`` that are not installed, sorted."""
-    return sorted(name for name in imported_modules(blocks) if importlib.util.find_spec(name) is None)
+    """Return the modules ``blocks`` import or declare with a ``needs`` marker that are not installed, sorted."""
+    needed = imported_modules(blocks)
+    needed.update(name.strip() for b in blocks if b.marker == "needs" for name in b.argument.split(","))
+    return sorted(name for name in needed if importlib.util.find_spec(name) is None)
 
 
 # The program run in the page's subprocess: it reads the steps as JSON on stdin.
