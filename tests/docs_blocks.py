@@ -153,7 +153,7 @@ for step in steps:
 
 
 def run_page(page: str, steps: list[dict[str, str | int]], cwd: pathlib.Path, timeout: float) -> None:
-    """Run ``steps`` of ``page`` in a fresh interpreter in ``cwd``; raise AssertionError with its output if one fails."""
+    """Run ``steps`` of ``page`` in a fresh interpreter in ``cwd``; raise AssertionError with the output on failure."""
     done = subprocess.run(
         [sys.executable, "-c", RUNNER],
         input=json.dumps([page, steps]),
@@ -163,4 +163,3 @@ def run_page(page: str, steps: list[dict[str, str | int]], cwd: pathlib.Path, ti
         timeout=timeout,
     )
     assert done.returncode == 0, f"{page} failed:\n{done.stdout}\n{done.stderr}"
-

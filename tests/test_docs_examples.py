@@ -17,8 +17,8 @@ import pathlib
 from collections.abc import Callable
 
 import pytest
-from docs_blocks import ROOT, Block, missing_modules, page_blocks, run_page, runnable
 
+from docs_blocks import ROOT, Block, missing_modules, page_blocks, run_page, runnable
 from tbcore.reader import list_runs
 
 PAGE_TIMEOUT = 120  # seconds for one page; the slowest (graph, with torch, JAX and ONNX) takes a few
