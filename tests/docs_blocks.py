@@ -6,7 +6,8 @@ blocks at their place. An HTML comment on the line before a block changes what h
 
 - ``<!-- docs-test: skip (reason) -->``: the block is not run (a fragment, a user's own model...);
 - ``<!-- docs-test: file PATH -->``: the block is (a part of) the file PATH of a package the page
-  builds; such pages are assembled and pip-installed by tests/test_docs_tutorial.py;
+  builds (the blocks of one PATH are joined in order); such pages are assembled and
+  pip-installed by tests/test_docs_tutorial.py;
 - ``<!-- docs-test: needs pandas, matplotlib -->``: the block runs, and needs these modules although
   it does not import them (the page is skipped without them, as for the modules its blocks import).
 
@@ -152,10 +153,12 @@ for step in steps:
 """
 
 
-def run_page(page: str, steps: list[dict[str, str | int]], cwd: pathlib.Path, timeout: float) -> None:
-    """Run ``steps`` of ``page`` in a fresh interpreter in ``cwd``; raise AssertionError with the output on failure."""
+def run_page(
+    page: str, steps: list[dict[str, str | int]], cwd: pathlib.Path, timeout: float, python: str = sys.executable
+) -> None:
+    """Run ``steps`` of ``page`` in a fresh ``python`` in ``cwd``; raise AssertionError with the output on failure."""
     done = subprocess.run(
-        [sys.executable, "-c", RUNNER],
+        [python, "-c", RUNNER],
         input=json.dumps([page, steps]),
         cwd=cwd,
         capture_output=True,
