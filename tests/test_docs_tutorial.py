@@ -3,7 +3,8 @@
 The page's blocks marked ``<!-- docs-test: file PATH -->`` are the package's files. They are
 written into an empty directory, pip-installed into a new virtual environment (which sees the
 system's site-packages and gets tbcore from this worktree), and then the page's own usage block
-and its own tests run in that environment, reading the result back with TensorBoard's reader.
+(and the example package's README) and the page's own tests run in that environment; what they
+write is read back with TensorBoard's reader.
 The page's pyproject.toml and module are also checked to be those of examples/tbcore-boxes.
 """
 
@@ -81,6 +82,9 @@ def test_tutorial_builds_a_working_plugin(tmp_path):
     acc = tensorboard_accumulator(use / "runs" / "det")
     assert acc.summary_metadata["val/detections"].plugin_data.plugin_name == "images"
     assert [e.step for e in acc.Tensors("val/detections")] == [3, 4]
+    readme = EXAMPLE / "README.md"  # the example package's own usage example, in the same environment
+    run_page(str(readme.relative_to(ROOT)), runnable(page_blocks(readme)), use, 120, python=python)
+    assert [e.step for e in tensorboard_accumulator(use / "runs" / "boxes").Tensors("val/detections")] == [3]
 
     tests = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], package)
     assert re.search(r"\b\d+ passed in\b", tests) and "skipped" not in tests, tests
