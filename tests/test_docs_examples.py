@@ -18,10 +18,11 @@ from collections.abc import Callable
 
 import pytest
 
-from docs_blocks import ROOT, Block, missing_modules, page_blocks, run_page, runnable
+from docs_blocks import ROOT, Block, imported_modules, missing_modules, page_blocks, run_page, runnable
 from tbcore.reader import list_runs
 
 PAGE_TIMEOUT = 120  # seconds for one page; the slowest (graph, with torch, JAX and ONNX) takes a few
+HEAVY_IMPORTS = {"torch", "jax"}  # a page importing one of them takes seconds: marked slow
 
 
 def _page_blocks(path: pathlib.Path) -> list[Block]:
@@ -74,7 +75,12 @@ PAGE_CHECKS: dict[str, Callable[[pathlib.Path], None]] = {
 PAGES = _pages()
 
 
-@pytest.mark.parametrize("path", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def _param(path: pathlib.Path) -> object:
+    slow = HEAVY_IMPORTS & imported_modules(_page_blocks(path))
+    return pytest.param(path, id=str(path.relative_to(ROOT)), marks=[pytest.mark.slow] if slow else [])
+
+
+@pytest.mark.parametrize("path", [_param(p) for p in PAGES])
 def test_page_examples_run(path, tmp_path):
     page = str(path.relative_to(ROOT))
     blocks = _page_blocks(path)
