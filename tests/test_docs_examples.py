@@ -8,7 +8,8 @@ How a page marks a block that cannot run is described in tests/docs_blocks.py.
 
 Afterwards every run the page wrote must load in TensorBoard's own reader, and one of them at
 least must hold a tag (if it wrote any); some pages have a check of their own (PAGE_CHECKS): the points of
-``train/loss`` of the first-run pages one by one, the projector files of the embedding page.
+``train/loss`` of the first-run pages one by one, the files the ``tbcore export`` commands of a
+page write, the projector files of the embedding page.
 """
 
 from __future__ import annotations
@@ -58,6 +59,25 @@ def _first_run(tmp_path: pathlib.Path) -> None:
     assert _loss_steps(tmp_path, "runs/exp1") == list(range(100))
 
 
+def _readme(tmp_path: pathlib.Path) -> None:
+    _first_run(tmp_path)
+    table = (tmp_path / "loss.csv").read_text().splitlines()  # `tbcore export runs --format csv > loss.csv`
+    assert table[0] == "run,tag,step,wall_time,value" and len(table) == 1 + 100
+
+
+def _cli(tmp_path: pathlib.Path) -> None:
+    assert len((tmp_path / "scalars.csv").read_text().splitlines()) == 1 + 100
+    assert (tmp_path / "scalars.parquet").stat().st_size > 0
+    assert sorted(p.name for p in (tmp_path / "exported").iterdir()) == ["histograms.json", "scalars.json"]
+
+
+def _distributed(tmp_path: pathlib.Path) -> None:
+    from tbcore.testing import tensorboard_accumulator
+
+    assert sorted(list_runs(tmp_path / "runs")) == ["exp1", "exp1/rank0"]  # as the page's comment shows
+    assert tensorboard_accumulator(tmp_path / "runs/exp1/rank0").Tags()["tensors"] == ["throughput"]
+
+
 def _embedding(tmp_path: pathlib.Path) -> None:
     config = (tmp_path / "runs/embedding/projector_config.pbtxt").read_text()
     assert config.count("embeddings {") == 2 and 'tensor_name: "val_features:00001"' in config
@@ -66,9 +86,11 @@ def _embedding(tmp_path: pathlib.Path) -> None:
 
 #: what a page must have written, beyond runs that TensorBoard loads
 PAGE_CHECKS: dict[str, Callable[[pathlib.Path], None]] = {
-    "README.md": _first_run,
+    "README.md": _readme,
+    "docs/guide/cli.md": _cli,
     "docs/index.md": _first_run,
     "docs/guide/quickstart.md": _quickstart,
+    "docs/distributed.md": _distributed,
     "docs/types/embedding.md": _embedding,
 }
 
