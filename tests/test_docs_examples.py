@@ -15,6 +15,9 @@ page write, the projector files of the embedding page.
 from __future__ import annotations
 
 import pathlib
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -65,7 +68,18 @@ def _readme(tmp_path: pathlib.Path) -> None:
     assert table[0] == "run,tag,step,wall_time,value" and len(table) == 1 + 100
 
 
+def _shape(text: str) -> list[str]:
+    """The lines of a command's output with every number, date and time replaced by N (spacing ignored)."""
+    return [" ".join(re.sub(r"\d[\d,.:-]*", "N", line).split()) for line in text.strip().splitlines()]
+
+
 def _cli(tmp_path: pathlib.Path) -> None:
+    shown = next(b.code for b in page_blocks(ROOT / "docs/guide/cli.md") if b.lang == "text")
+    done = subprocess.run(
+        [sys.executable, "-m", "tbcore", "inspect", "runs"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    printed = _shape(done.stdout)  # the page's sample has a warning more, for a larger run
+    assert printed == _shape(shown)[: len(printed)], (done.stdout, shown)
     assert len((tmp_path / "scalars.csv").read_text().splitlines()) == 1 + 100
     assert (tmp_path / "scalars.parquet").stat().st_size > 0
     assert sorted(p.name for p in (tmp_path / "exported").iterdir()) == ["histograms.json", "scalars.json"]
