@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+import site
 import subprocess
 import sys
 
@@ -48,6 +49,27 @@ def _listing_claim(blocks: list[Block]) -> tuple[str, str]:
     raise AssertionError(f"{PAGE} has no tbcore command with a '# lists:' comment")
 
 
+def _environment(venv: pathlib.Path) -> str:
+    """Make a virtual environment that sees the packages of this one (none of its own); return its python.
+
+    ``--system-site-packages`` shows the base interpreter's packages; when the tests run in a
+    virtual environment themselves (scripts/test.sh), a ``.pth`` file adds that one's too, after
+    the new environment's own site-packages, so what is installed into the new one wins.
+    """
+    _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], venv.parent)
+    python = str(venv / "bin" / "python")
+    if sys.prefix != sys.base_prefix:
+        own = _run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], venv.parent).strip()
+        pathlib.Path(own, "tests-environment.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    return python
+
+
+def _has_setuptools(python: str) -> bool:
+    """Whether ``python`` imports a setuptools that builds both packages (their pyproject.toml ask >= 68)."""
+    check = "import setuptools, sys; sys.exit(int(setuptools.__version__.split('.')[0]) < 68)"
+    return subprocess.run([python, "-c", check], capture_output=True, timeout=60).returncode == 0
+
+
 def test_tutorial_files_are_the_example_package():
     files = _package_files()
     assert sorted(files) == sorted([*CODE_FILES, "tests/test_boxes.py"])
@@ -62,10 +84,10 @@ def test_tutorial_builds_a_working_plugin(tmp_path):
     for path, text in _package_files().items():
         (package / path).parent.mkdir(parents=True, exist_ok=True)
         (package / path).write_text(text, encoding="utf-8")
-    venv = tmp_path / "venv"
-    _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], tmp_path)
-    python = str(venv / "bin" / "python")
-    install = [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index"]
+    python = _environment(tmp_path / "venv")
+    install = [python, "-m", "pip", "install", "-q", "--no-deps"]
+    if _has_setuptools(python):  # build offline with it; else pip builds in isolation, setuptools from PyPI
+        install += ["--no-build-isolation", "--no-index"]
     _run([*install, "-e", str(ROOT)], tmp_path)
     _run([*install, str(package)], tmp_path)  # a real (not editable) install: the entry point from the wheel
 
