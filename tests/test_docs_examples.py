@@ -25,6 +25,8 @@ import pytest
 from docs_blocks import ROOT, Block, imported_modules, missing_modules, page_blocks, run_page, runnable
 from tbcore.reader import list_runs
 
+pytestmark = pytest.mark.core  # in a core-only environment, the pages that need more are skipped
+
 PAGE_TIMEOUT = 120  # seconds for one page; the slowest (graph, with torch, JAX and ONNX) takes a few
 HEAVY_IMPORTS = {"torch", "jax"}  # a page importing one of them takes seconds: marked slow
 

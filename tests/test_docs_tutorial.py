@@ -70,6 +70,7 @@ def _has_setuptools(python: str) -> bool:
     return subprocess.run([python, "-c", check], capture_output=True, timeout=60).returncode == 0
 
 
+@pytest.mark.core
 def test_tutorial_files_are_the_example_package():
     files = _package_files()
     assert sorted(files) == sorted([*CODE_FILES, "tests/test_boxes.py"])
