@@ -69,12 +69,16 @@ def page_blocks(path: pathlib.Path) -> list[Block]:
 
 
 def tbcore_commands(block: Block) -> list[str]:
-    """Return the ``tbcore <safe subcommand> ...`` lines of a bash block (comments removed)."""
+    """Return the ``tbcore <safe subcommand> ...`` lines of a bash block (comments removed).
+
+    A line that chains, pipes or substitutes (``;``, ``&``, ``|``, backquotes, ``$``) is left out:
+    only one command, with at most an output redirection, is run.
+    """
     commands = []
     for raw in block.code.splitlines():
         line = re.sub(r"\s+#.*$", "", raw).strip()
         words = line.split()
-        if len(words) >= 2 and words[0] == "tbcore" and words[1] in SAFE_COMMANDS:
+        if len(words) >= 2 and words[0] == "tbcore" and words[1] in SAFE_COMMANDS and not re.search(r"[;&|`$]", line):
             commands.append(line)
     return commands
 

@@ -165,8 +165,9 @@ def test_markers_skip_and_declare(tmp_path):
         tmp_path,
         "<!-- docs-test: skip (a fragment) -->\n```python\nraise SystemExit(3)\n```\n\n"
         "<!-- docs-test: needs not_a_module_xyz -->\n```python\nx = 1\n```\n"
-        "```bash\npip install tbcore  # not run\ntbcore plugins\n```\n",
+        "```bash\npip install tbcore  # not run\ntbcore plugins\ntbcore plugins; touch chained  # not run\n```\n",
     )
     assert [step["kind"] for step in steps] == ["python", "command"]
     run_page("page.md", steps, tmp_path, PAGE_TIMEOUT)
     assert missing_modules(page_blocks(tmp_path / "page.md")) == ["not_a_module_xyz"]
+    assert not (tmp_path / "chained").exists()
