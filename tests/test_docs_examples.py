@@ -7,9 +7,9 @@ not the signature blocks. A page importing a package that is not installed is sk
 How a page marks a block that cannot run is described in tests/docs_blocks.py.
 
 Afterwards every run the page wrote must load in TensorBoard's own reader, and one of them at
-least must hold a tag (if it wrote any); some pages have a check of their own (PAGE_CHECKS): the points of
-``train/loss`` of the first-run pages one by one, the files the ``tbcore export`` commands of a
-page write, the projector files of the embedding page.
+least must hold a tag (if it wrote any). Some pages have a check of their own (PAGE_CHECKS): the
+points of ``train/loss`` of the first-run pages one by one, the files that the ``tbcore export``
+commands of a page write, the projector files of the embedding page.
 """
 
 from __future__ import annotations
@@ -134,6 +134,14 @@ def test_page_examples_run(path, tmp_path):
         PAGE_CHECKS[page](tmp_path)
     elif tags:  # a page of pure encoders writes no run
         assert any(any(found.values()) for found in tags.values()), f"{page}: TensorBoard finds nothing: {tags}"
+
+
+def test_every_marker_is_read_and_every_skip_says_why():
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        blocks = page_blocks(path)
+        marked = [b for b in blocks if b.marker]
+        assert len(marked) == path.read_text(encoding="utf-8").count("docs-test:"), f"{path}: a marker is not read"
+        assert all(b.argument for b in marked), f"{path}: a docs-test marker without its reason, path or modules"
 
 
 def test_every_check_names_a_page():
