@@ -19,32 +19,6 @@ PLUGIN_NAME = "images"  # an existing TensorBoard dashboard: nothing to add to T
 PROTO_VERSION = 0
 
 
-class Box(NamedTuple):
-    """One box in pixel coordinates: left, top, right, bottom (inclusive)."""
-
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-
-class BoxList:
-    """A tiny custom array type: a list of :class:`Box`; tbcore reads it through this plugin's adapter."""
-
-    def __init__(self, boxes: list[Box]) -> None:
-        self.boxes = list(boxes)
-
-    def __len__(self) -> int:
-        return len(self.boxes)
-
-
-def _boxlist_to_numpy(value: BoxList) -> np.ndarray:
-    return np.array([tuple(box) for box in value.boxes], dtype=np.float64).reshape(-1, 4)
-
-
-BOXLIST_ADAPTER = tbcore.ArrayAdapter(name="tbcore_boxes.BoxList", to_numpy=_boxlist_to_numpy)
-
-
 def _as_rgb(image: np.ndarray) -> np.ndarray:
     if image.ndim != 3 or image.shape[2] != 3:
         raise tbcore.invalid("image", "an (H, W, 3) array of RGB pixels (uint8, or floats in [0, 1])", image)
@@ -78,13 +52,39 @@ def tbcore_summary_types() -> list[tbcore.SummaryType]:
     """Provide the ``boxes`` summary type."""
     return [
         tbcore.SummaryType(
-            name="boxes",
-            plugin_name=PLUGIN_NAME,
+            name="boxes",  # writer.add("boxes", ...); unique across all installed plugins
+            plugin_name=PLUGIN_NAME,  # the TensorBoard plugin it writes
             encode=encode,
-            description="an image with bounding boxes drawn onto it (Images dashboard)",
-            array_options=frozenset({"boxes"}),
+            description="an image with bounding boxes drawn onto it (Images dashboard)",  # `tbcore plugins`
+            array_options=frozenset({"boxes"}),  # options converted to numpy like the value
         )
     ]
+
+
+class Box(NamedTuple):
+    """One box in pixel coordinates: left, top, right, bottom (inclusive)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+class BoxList:
+    """A tiny custom array type: a list of :class:`Box`; tbcore reads it through this plugin's adapter."""
+
+    def __init__(self, boxes: list[Box]) -> None:
+        self.boxes = list(boxes)
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+
+def _boxlist_to_numpy(value: BoxList) -> np.ndarray:
+    return np.array([tuple(box) for box in value.boxes], dtype=np.float64).reshape(-1, 4)
+
+
+BOXLIST_ADAPTER = tbcore.ArrayAdapter(name="tbcore_boxes.BoxList", to_numpy=_boxlist_to_numpy)
 
 
 @tbcore.hookimpl
