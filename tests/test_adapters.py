@@ -58,6 +58,21 @@ def test_dunder_array_and_array_interface():
     assert tbcore.as_numpy(_Interface()).dtype == np.int16
 
 
+class _ScalarOfUnknownDtype:
+    """As TensorFlow's rank-0 bfloat16 tensor: ``__array__`` returns a numpy scalar of an ml_dtypes type."""
+
+    def __array__(self, dtype=None, copy=None):
+        return pytest.importorskip("ml_dtypes").bfloat16(2.5)
+
+
+def test_dunder_array_returning_a_scalar_numpy_refuses():
+    """numpy.asarray rejects such a scalar ("not producing an array"); the adapter converts the scalar itself."""
+    with pytest.raises(ValueError, match="not producing an array"):
+        np.asarray(_ScalarOfUnknownDtype())
+    array = tbcore.as_numpy(_ScalarOfUnknownDtype())
+    assert array.shape == () and array.dtype.name == "bfloat16" and float(array) == 2.5
+
+
 def test_ragged_none_and_unknown_types_name_the_argument():
     with pytest.raises(ValueError, match=r"values: expected a rectangular \(nested\) list of numbers"):
         tbcore.as_numpy([[1, 2], [3]], "values")

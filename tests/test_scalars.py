@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from tb_helpers import scalar_points
 from tbcore import SummaryWriter
 from tbcore.testing import TensorBoardServer, tensorboard_accumulator
 
@@ -27,6 +28,17 @@ def test_scalar_value_forms(logdir, value):
         writer.add_scalar("x", value, 1)
     expected = float(np.asarray(value).reshape(-1)[0])
     assert tensorboard_accumulator(logdir).Tensors("x")[0].tensor_proto.float_val[0] == pytest.approx(expected)
+
+
+def test_bfloat16_and_float8_values(logdir):
+    """ml_dtypes numbers (a numpy scalar, 0-d and shape (1,) arrays) are scalars too, legacy and new style."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    values = [ml_dtypes.bfloat16(2.5), np.array(0.5, ml_dtypes.bfloat16), np.array([-2.0], ml_dtypes.float8_e4m3fn)]
+    with SummaryWriter(logdir) as writer:
+        for step, value in enumerate(values):
+            writer.add_scalar("legacy", value, step)
+            writer.add_scalar("new", value, step, new_style=True)
+    assert scalar_points(logdir, "legacy") == scalar_points(logdir, "new") == [(0, 2.5), (1, 0.5), (2, -2.0)]
 
 
 def test_nan_and_inf_are_stored(logdir):

@@ -281,12 +281,26 @@ def test_add_tensor_decode_restores_low_precision_dtypes(logdir):
     assert restored.dtype == array.dtype and restored.view("int16").tolist() == array.view("int16").tolist()
 
 
+def test_add_tensor_object_arrays_of_strings(logdir):
+    """Strings as TensorFlow, TensorBoard and tbcore's reader give them (object arrays of bytes/str) are logged too."""
+    with SummaryWriter(logdir) as writer:
+        writer.add_tensor("mixed", np.array([["a", b"b\xff"], ["\u00e9", b""]], dtype=object), 0)
+    stored = tbcore.tensor_to_numpy(read_events(logdir)[1].summary.value[0].tensor)
+    assert stored.dtype == object and stored.tolist() == [[b"a", b"b\xff"], ["\u00e9".encode(), b""]]
+    with SummaryWriter(logdir) as writer:
+        writer.add_tensor("again", stored, 1)
+    provider_values = tensorboard_accumulator(logdir).Tensors("again")[0].tensor_proto.string_val
+    assert list(provider_values) == stored.reshape(-1).tolist()
+
+
 def test_add_tensor_bad_input(logdir):
     with SummaryWriter(logdir) as writer:
         with pytest.raises(TypeError, match=r"tensor: expected a numeric, bool or string array"):
             writer.add_tensor("t", np.array([np.datetime64("2020-01-01")]))
         with pytest.raises(TypeError, match=r"tensor: expected a numpy array.*got builtins.object"):
             writer.add_tensor("t", object())
+        with pytest.raises(TypeError, match=r"tensor: expected .*objects only if all str or bytes.*dtype object"):
+            writer.add_tensor("t", np.array(["a", 1], dtype=object))
         writer.add_tensor("t", [1, 2], 1)
     assert [e.step for e in tensorboard_accumulator(logdir).Tensors("t")] == [1]
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from tbcore.errors import describe, invalid
+from tbcore.tensor import SMALL_FLOATS
 
 __all__ = ["ArrayAdapter", "adapter_for", "as_float", "as_numpy", "clear_cache", "graph_builder_for", "lazy_issubclass"]
 
@@ -141,7 +142,7 @@ def as_float(value: Any, argument: str = "scalar_value") -> float:
     if isinstance(value, numbers.Real):
         return float(value)
     array = as_numpy(value, argument)
-    if array.dtype.kind not in "fiub":
+    if array.dtype.kind not in "fiub" and array.dtype.name not in SMALL_FLOATS:  # bfloat16, float8: ml_dtypes
         raise invalid(argument, SCALAR_EXPECTED, value, kind=TypeError)
     if array.size != 1 or array.ndim > 1:
         raise invalid(argument, SCALAR_EXPECTED, value)

@@ -25,10 +25,16 @@ PROTO_VERSION = 0
 WIDENED = tbcore.SMALL_FLOATS
 
 
+def _holds_strings(tensor: np.ndarray) -> bool:
+    """True for an object array of str/bytes only: how TensorFlow, TensorBoard and tbcore's reader give strings."""
+    return tensor.dtype.kind == "O" and all(isinstance(item, (str, bytes)) for item in tensor.flat)
+
+
 def encode(tag: str, tensor: np.ndarray) -> summary_pb2.Summary:
     """Return ``tensor`` as a TENSOR-class summary under plugin ``tensor``."""
-    if tensor.dtype.kind not in "fiubUSc" and tensor.dtype.name not in tbcore.DTYPE_TO_ENUM:
-        expected = "a numeric, bool or string array (no object or datetime)"
+    known = tensor.dtype.kind in "fiubUSc" or tensor.dtype.name in tbcore.DTYPE_TO_ENUM
+    if not known and not _holds_strings(tensor):
+        expected = "a numeric, bool or string array (objects only if all str or bytes; no datetime)"
         raise tbcore.invalid("tensor", expected, tensor, kind=TypeError)
     content = b""
     if tensor.dtype.name in WIDENED:

@@ -34,7 +34,15 @@ def to_numpy(value: Any) -> np.ndarray:
                 "expected a rectangular (nested) list of numbers, got a ragged list or one holding other objects"
             )
         return array
-    return np.asarray(value)
+    try:
+        return np.asarray(value)
+    except ValueError:
+        # numpy refuses an __array__ that returns a scalar of a dtype it does not know, as TensorFlow's
+        # rank-0 bfloat16 (and int4) tensors do: that scalar is converted on its own
+        method = getattr(value, "__array__", None)
+        if method is None:
+            raise
+        return np.asarray(method())
 
 
 ADAPTER = tbcore.ArrayAdapter(name="numpy", to_numpy=to_numpy)
