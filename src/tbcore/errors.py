@@ -1,4 +1,4 @@
-"""Exception types and the one helper that words user-input errors consistently."""
+"""Exception types and the helpers that word user-input errors consistently."""
 
 from __future__ import annotations
 
