@@ -36,7 +36,13 @@ MODELS = (
 )
 
 
-@pytest.mark.parametrize(("model", "given"), [(42, "int 42"), (None, "NoneType None"), ([1, 2], "list [1, 2]")])
+LONG = list(range(100))  # its repr is cut to 60 characters in the message
+
+
+@pytest.mark.parametrize(
+    ("model", "given"),
+    [(42, "int 42"), (None, "NoneType None"), ([1, 2], "list [1, 2]"), (LONG, f"list {repr(LONG)[:57]}...")],
+)
 def test_unrecognised_model(logdir, rejects, model, given):
     with SummaryWriter(logdir) as writer:
         rejects(
@@ -46,6 +52,17 @@ def test_unrecognised_model(logdir, rejects, model, given):
             f"^{re.escape(f'model: expected {MODELS}, got {given}')}$",
         )
         assert_nothing_written_and_usable(writer, logdir)
+
+
+def test_one_helper_cuts_reprs():
+    """Error messages and node attrs cut long reprs with the same helper, tbcore.errors.short_repr."""
+    from tbcore import errors, graph
+
+    assert graph.short_repr is errors.short_repr
+    assert graph.short_repr("x" * 10) == repr("x" * 10)
+    cut = graph.short_repr("x" * 300)
+    assert len(cut) == 200 and cut == repr("x" * 300)[:197] + "..."
+    assert errors.short_repr(LONG, 60) == errors.describe(LONG).removeprefix("list ")
 
 
 def test_a_string_that_is_no_file(logdir, rejects):

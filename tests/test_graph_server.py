@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from google.protobuf import text_format
 
@@ -26,9 +28,12 @@ def write_runs(logdir):
         writer.add_graph(sequential(), torch.randn(2, 3))
     with SummaryWriter(logdir / "torch_nested") as writer:
         writer.add_graph(TwoInputs(), (torch.randn(2, 4), torch.randn(2, 3)))
+    with SummaryWriter(logdir / "torch_scripted") as writer, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.script is deprecated in torch 2.13
+        writer.add_graph(torch.jit.script(sequential()), torch.randn(5, 3))
     with SummaryWriter(logdir / "jax_mlp") as writer:
         writer.add_graph(mlp, (PARAMS, jax.numpy.ones((4, 8))))
-    runs = {"torch_sequential", "torch_nested", "jax_mlp"}
+    runs = {"torch_sequential", "torch_nested", "torch_scripted", "jax_mlp"}
     try:
         from test_graph_onnx import control_flow_model, small_model
     except pytest.skip.Exception:
@@ -70,6 +75,10 @@ def test_graphs_on_a_running_server(logdir, load_fast):
         assert deep.op == "aten::relu" and shapes(deep) == [[2, 4]]
         assert shapes(nodes["input/x"]) == [[2, 4]] and shapes(nodes["input/y"]) == [[2, 3]]
         assert nodes["TwoInputs/Linear[side]/linear_2"].input[0] == "input/y"
+
+        nodes = served_graph(server, "torch_scripted")  # shapes from a run: TorchScript has none for its ops
+        assert [shapes(n) for n in nodes.values() if n.op.startswith("aten::")] == [[[5, 4]], [[5, 4]], [[5, 2]]]
+        assert shapes(nodes["input/input.1"]) == [[5, 3]] and shapes(nodes["output/output.1"]) == [[5, 2]]
 
         nodes = served_graph(server, "jax_mlp")
         dot = nodes["jit[mlp]/scan[layer]/dot_general"]

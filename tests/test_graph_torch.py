@@ -206,8 +206,70 @@ def test_exported_program_and_jit_modules(logdir):
     ]
     assert canonical(written_graph(logdir / "traced", torch.jit.trace(model, inputs), inputs)) == canonical(ours)
     scripted = canonical(written_graph(logdir / "scripted", torch.jit.script(model), inputs))
-    # a script graph has no scopes or shapes for its ops; ops, edges and parameter scopes are the same
-    assert [(op, sources) for _, op, _, sources in scripted] == [(op, sources) for _, op, _, sources in canonical(ours)]
+    # a script graph has no scopes for its ops; ops, shapes (from a run), edges and parameter scopes are the same
+    assert [entry[1:] for entry in scripted] == [entry[1:] for entry in canonical(ours)]
+
+
+class Masked(nn.Module):
+    """Control flow TorchScript keeps (an if on a tensor), an optional keyword input and a float64 output."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 4)
+
+    def forward(self, x, mask: torch.Tensor | None = None):
+        h = self.fc(x)
+        if bool(h.sum() > 0):
+            h = h * 2
+        if mask is not None:
+            h = h * mask
+        return torch.relu(h).unsqueeze(0).to(torch.float64)
+
+
+def aten_shapes(graph):
+    return [(n.op, shapes(n), n.attr["dtype"].type) for n in graph.node if n.op.startswith("aten::")]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit.script is deprecated in torch 2.13
+def test_torchscript_modules_get_the_shapes_of_the_example_inputs(logdir):
+    """Scripted modules (no shapes in their graph) and modules traced on other inputs: shapes of a run on these."""
+    torch.manual_seed(0)
+    scripted = written_graph(logdir / "scripted", torch.jit.script(Masked()), torch.randn(5, 3))
+    assert aten_shapes(scripted) == [
+        ("aten::linear", [[5, 4]], 1),  # DT_FLOAT
+        ("aten::sum", [[]], 1),
+        ("aten::gt", [[]], 10),  # DT_BOOL
+        ("aten::Bool", [], 0),  # not tensors: no shape, as in torch's own graphs
+        ("aten::__isnot__", [], 0),
+        ("aten::relu", [[5, 4]], 1),  # the output of the if: the ops in its blocks are not drawn
+        ("aten::unsqueeze", [[1, 5, 4]], 1),
+        ("aten::to", [[1, 5, 4]], 2),  # DT_DOUBLE
+    ]
+    io = {n.name: shapes(n) for n in scripted.node if n.op == "IO Node"}
+    assert io == {"input/x.1": [[5, 3]], "input/mask.1": [], "output/output.1": [[1, 5, 4]]}  # no mask given
+    inputs = {"x": torch.randn(2, 3), "mask": torch.ones(4)}
+    keyword = written_graph(logdir / "keyword", torch.jit.script(Masked()), inputs)
+    io = {n.name: shapes(n) for n in keyword.node if n.op == "IO Node"}
+    assert io == {"input/x.1": [[2, 3]], "input/mask.1": [[4]], "output/output.1": [[1, 2, 4]]}
+    traced = torch.jit.trace(sequential(), torch.randn(7, 3))
+    assert [s for _, s, _ in aten_shapes(written_graph(logdir / "traced", traced, torch.randn(2, 3)))] == [
+        [[2, 4]],
+        [[2, 4]],
+        [[2, 2]],
+    ]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_torchscript_shapes_are_left_out_if_the_graph_cannot_be_run(logdir, monkeypatch):
+    """The run uses private TorchScript API: where it fails, the graph is drawn without shapes, as torch draws it."""
+    scripted = torch.jit.script(sequential())
+    monkeypatch.setattr(torch._C, "_create_function_from_graph", None)
+    graph = written_graph(logdir, scripted, torch.randn(2, 3))
+    assert [(op, s) for op, s, _ in aten_shapes(graph)] == [
+        ("aten::linear", []),
+        ("aten::relu", []),
+        ("aten::linear", []),
+    ]
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit.script is deprecated in torch 2.13

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from tb_helpers import scalar_points
@@ -88,3 +90,58 @@ def test_reopen_after_close_does_not_purge_own_data(logdir):
     writer.add_scalar("x", 3.0, 2)  # opens a second file
     writer.close()
     assert scalar_points(logdir, "x") == [(0, 1.0), (1, 2.0), (2, 3.0)]
+
+
+class FakeClock:
+    """Stands in for the ``time`` module of tbcore.event_file: names are made at ``now``; a sleep moves it on."""
+
+    def __init__(self, now: float) -> None:
+        self.now, self.slept = now, []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def _first_run_named(logdir, name):
+    """The first run's steps 0..9 in one event file called ``name`` (as another process would have named it)."""
+    with SummaryWriter(logdir / "tmp") as first:
+        for step in range(10):
+            first.add_scalar("x", float(step), step)
+    next((logdir / "tmp").iterdir()).rename(logdir / name)
+    (logdir / "tmp").rmdir()
+
+
+def test_a_restart_in_the_same_second_is_read_after_the_first_run(logdir, monkeypatch):
+    """Names of one second sort by host and pid: a file of this second that sorts after ours makes us wait a second.
+
+    Otherwise TensorBoard would read the resumed run first and the first run's steps after it:
+    the Rust loader would keep steps 0..9 of the first run only, the Python one show both, out of order.
+    """
+    import tbcore.event_file
+
+    clock = FakeClock(1_700_000_000.5)
+    monkeypatch.setattr(tbcore.event_file, "time", clock)
+    first = f"events.out.tfevents.1700000000.{socket.gethostname()}.{'9' * 12}.000000"  # pid 999999999999 sorts last
+    _first_run_named(logdir, first)
+    with SummaryWriter(logdir, purge_step=5) as second:
+        for step in (5, 6, 7):
+            second.add_scalar("x", 100.0 + step, step)
+    assert clock.slept == [0.5]
+    names = sorted(p.name for p in logdir.iterdir())
+    assert names[0] == first and names[1].startswith("events.out.tfevents.1700000001.")
+    assert scalar_points(logdir, "x") == EXPECTED
+
+
+def test_no_wait_when_the_new_file_sorts_last_already(logdir, monkeypatch):
+    import tbcore.event_file
+
+    clock = FakeClock(1_700_000_000.5)
+    monkeypatch.setattr(tbcore.event_file, "time", clock)
+    _first_run_named(logdir, f"events.out.tfevents.1700000000.{socket.gethostname()}.0.000000")  # sorts first
+    _crashed_then_resumed(logdir)  # two more writers of this process in the same second: the counter orders them
+    assert clock.slept == [] and len(list(logdir.iterdir())) == 3
+    assert all(p.name.startswith("events.out.tfevents.1700000000.") for p in logdir.iterdir())

@@ -1,4 +1,4 @@
-"""Exception types and the one helper that words user-input errors consistently."""
+"""Exception types and the helpers that word user-input errors consistently."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ __all__ = [
     "UnknownSummaryType",
     "describe",
     "invalid",
+    "short_repr",
 ]
+
+DESCRIBE_LIMIT = 60  #: the longest repr :func:`describe` keeps whole
 
 
 class DeferredValueError(RuntimeError):
@@ -55,10 +58,13 @@ def describe(value: Any) -> str:
         name = f"{module.split('.')[0]}.{name}"
     if shape is not None and dtype is not None:
         return f"{name} of shape {tuple(shape)} and dtype {dtype}"
+    return f"{name} {short_repr(value, DESCRIBE_LIMIT)}"
+
+
+def short_repr(value: Any, limit: int = 200) -> str:
+    """Return ``repr(value)``, cut to ``limit`` characters (ending in ``...``) if longer."""
     text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{name} {text}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def invalid(argument: str, expected: str, given: Any, *, kind: type[Exception] = ValueError) -> Exception:

@@ -23,6 +23,7 @@ from tbcore.deferred import resolve_scalar
 __all__ = ["BaseEventFile", "EventFile", "event_file_name"]
 
 _uid = itertools.count()
+_PREFIX = "events.out.tfevents."
 
 
 def event_file_name(suffix: str = "") -> str:
@@ -33,7 +34,29 @@ def event_file_name(suffix: str = "") -> str:
     before the 3rd (``.2``), so a resumed writer's ``purge_step`` is read before the data it
     must hide.
     """
-    return f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_uid):06d}{suffix}"
+    return f"{_PREFIX}{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_uid):06d}{suffix}"
+
+
+def _name_read_last(directory: str, suffix: str) -> str:
+    """Return :func:`event_file_name`, waiting for the next second if a file of this second would be read after it.
+
+    Within one second, names sort by host and pid, not by creation: a process that writes a
+    run within the same second as an earlier one (a quick restart with ``purge_step``) could
+    have its file read first, and then the earlier file's steps would hide its own. Then
+    (rarely) this waits for the next second, once, so that TensorBoard reads the files in
+    the order they were made.
+    """
+    name = event_file_name(suffix)
+    second = int(name[len(_PREFIX) : len(_PREFIX) + 10])
+    same_second = f"{_PREFIX}{second:010d}."
+    try:
+        later = any(other.startswith(same_second) and other >= name for other in os.listdir(directory))
+    except OSError:  # no such directory yet (or not one): the caller makes it or says why
+        return name
+    if later:
+        time.sleep(max(0.0, second + 1 - time.time()))
+        name = event_file_name(suffix)
+    return name
 
 
 class BaseEventFile(abc.ABC):
@@ -79,7 +102,7 @@ class EventFile(BaseEventFile):
     __slots__ = ("_fd", "_identity", "_good_size")
 
     def __init__(self, directory: str, suffix: str = "") -> None:
-        super().__init__(os.path.join(directory, event_file_name(suffix)))
+        super().__init__(os.path.join(directory, _name_read_last(directory, suffix)))
         try:
             os.makedirs(directory, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from tbcore.encoded import Encoded
-from tbcore.errors import describe
+from tbcore.errors import describe, short_repr
 
 __all__ = [
     "MODELS_EXPECTED",
@@ -116,12 +116,6 @@ def first_line(error: BaseException) -> str:
     """Return the type and the first non-empty line of ``error``'s message (a framework's error, in short)."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return f"{type(error).__name__}: {lines[0] if lines else ''}"
-
-
-def short_repr(value: Any, limit: int = MAX_ATTR_TEXT) -> str:
-    """Return ``repr(value)``, cut to ``limit`` characters (ending in ``...``) if longer."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def dtype_name(dtype: Any) -> str:

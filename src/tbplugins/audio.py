@@ -19,18 +19,17 @@ audio file in any format libsndfile reads (WAV, FLAC, OGG, ...); its own sample 
 The clip is written as a ``[1, 2]`` string tensor ``[wav, label]`` with the audio plugin's
 ``encoding=WAV`` and no data class: both TensorBoard loaders then serve it as
 ``audio/wav``. (The legacy ``Summary.Audio`` that torch writes is served by the default
-Rust loader as ``application/octet-stream``.) The WAV is written with the stdlib ``wave``.
+Rust loader as ``application/octet-stream``.) :mod:`tbplugins.wav` writes and reads the WAV.
 
 Reading back (:func:`decode`, used by ``tbcore.reader.audio``): both forms, ours and the
 legacy one, become float32 samples in [-1, 1] (PCM divided by its largest positive value,
-32767 for 16 bits: the inverse of the float scaling above), the sample rate and the label.
+32767 for 16 bits: the inverse of the float scaling above; float WAVs as they are), the
+sample rate and the label.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import wave
 from typing import Any
 
 import numpy as np
@@ -38,6 +37,7 @@ import numpy as np
 import tbcore
 from tbcore.proto import plugin_audio_pb2, summary_pb2
 from tbplugins.optional import require
+from tbplugins.wav import read_wav, wav_bytes
 
 PLUGIN_NAME = "audio"
 PROTO_VERSION = 0
@@ -96,43 +96,8 @@ def pcm(samples: np.ndarray) -> tuple[np.ndarray, int]:
     return scaled.astype("<i2"), 2
 
 
-def wav_bytes(samples: np.ndarray, width: int, sample_rate: int) -> bytes:
-    """Return a WAV file of (L, C) PCM ``samples`` of ``width`` bytes each."""
-    output = io.BytesIO()
-    with wave.open(output, "wb") as file:
-        file.setnchannels(samples.shape[1])
-        file.setsampwidth(width)
-        file.setframerate(sample_rate)
-        file.writeframes(np.ascontiguousarray(samples).data)
-    return output.getvalue()
-
-
-def read_wav(data: bytes) -> tuple[np.ndarray, int]:
-    """Return the samples of a PCM WAV file as float32 (frames, channels) in [-1, 1] and its sample rate.
-
-    :raises ValueError: ``data`` is not a PCM WAV file of 8, 16, 24 or 32 bits.
-    """
-    try:
-        with wave.open(io.BytesIO(data), "rb") as file:
-            width, channels, rate = file.getsampwidth(), file.getnchannels(), file.getframerate()
-            raw = file.readframes(file.getnframes())
-    except (wave.Error, EOFError) as exc:
-        raise ValueError(f"audio: expected a PCM WAV file, got {len(data)} bytes that are not one ({exc})") from None
-    raw = raw[: len(raw) - len(raw) % (width * channels)]  # whole frames only (a cut file)
-    if width == 1:  # unsigned, centred on 128
-        ints = np.frombuffer(raw, np.uint8).astype(np.int32) - 128
-    elif width == 3:  # 24 bits: each sample into the top three bytes of an int32, then shifted back
-        wide = np.zeros((len(raw) // 3, 4), np.uint8)
-        wide[:, 1:] = np.frombuffer(raw, np.uint8).reshape(-1, 3)
-        ints = wide.view("<i4").reshape(-1) >> 8
-    else:
-        ints = np.frombuffer(raw, f"<i{width}")
-    samples = (ints / float(2 ** (8 * width - 1) - 1)).astype(np.float32)
-    return samples.reshape(-1, channels), rate
-
-
 def _clip(encoded: bytes, label: bytes, legacy_rate: float) -> dict[str, Any]:
-    """Return one clip decoded: samples (frames,) mono or (frames, channels), or None if not PCM WAV."""
+    """Return one clip decoded: samples (frames,) mono or (frames, channels), or None if not a PCM or float WAV."""
     samples: np.ndarray | None
     try:
         decoded, rate = read_wav(encoded)
@@ -148,7 +113,7 @@ def decode(value: summary_pb2.Summary.Value) -> dict[str, Any]:
     """Return an audio value as ``{samples, sample_rate, label, encoded, clips}``.
 
     ``samples`` is float32 in [-1, 1]: ``(frames,)`` for one channel, ``(frames, channels)`` for
-    more, or None when the clip is not a PCM WAV (``encoded`` then still holds its bytes). The
+    more, or None when the clip is not a PCM or float WAV (``encoded`` then still holds its bytes). The
     tensor form may hold several clips (``[k, 2]`` rows of WAV and label): the fields are those of
     the first, ``clips`` lists every clip as such a dict. Legacy ``Summary.Audio`` has no label.
     """
