@@ -212,6 +212,35 @@ def test_bad_scalar_values(logdir, value, error, match, style):
     assert [e.step for e in tensorboard_accumulator(logdir).Tensors("x")] == [1]
 
 
+def test_generic_add_checks_the_tag_once_and_reads_plugin_failures_only_for_an_error(logdir, monkeypatch):
+    from tbcore import plugins, summary, validate
+    from tbcore import writer as writer_module
+    from tbcore.errors import UnknownSummaryType
+
+    checked, failures = [], []
+
+    def counting_check_tag(tag, argument="tag"):
+        checked.append(tag)
+        return validate.check_tag(tag, argument)
+
+    def failed_plugins():
+        failures.append(1)
+        return {"gone": "ImportError: x"}
+
+    monkeypatch.setattr(writer_module, "check_tag", counting_check_tag)
+    monkeypatch.setattr(summary, "check_tag", counting_check_tag)
+    monkeypatch.setattr(plugins, "failed_plugins", failed_plugins)
+    with SummaryWriter(logdir) as writer:
+        writer.add_histogram("h", [1.0, 2.0], 0)
+        writer.add("text", "t", "hello", step=0)
+        assert checked == ["h", "t"] and not failures  # one check per call, no copy of the failures
+        with pytest.raises(UnknownSummaryType, match=r"failed to load: gone \(ImportError: x\)"):
+            writer.add("histgram", "h", [1.0])
+        assert failures == [1]
+    assert summary.encode("scalar", "x", 1.0).value[0].simple_value == 1.0 and checked[-1] == "x"
+    assert sorted(tensorboard_accumulator(logdir).Tags()["tensors"]) == ["h", "t/text_summary"]
+
+
 def test_step_forms_and_huge_values(logdir):
     with SummaryWriter(logdir) as writer:
         writer.add_scalar("x", 1.0, np.int64(3))

@@ -307,7 +307,7 @@ class Writer:
         tag = self._check_tag(tag)
         step = check_step(step)
         wall = time.time() if walltime is None else check_walltime(walltime)
-        self._write(summary.encode(kind, tag, value, **options), step, wall)
+        self._write(summary.encode_checked(kind, tag, value, options), step, wall)
 
     def write(self, result: Any, step: int | None = None, walltime: float | None = None) -> None:
         """Write an encoder's result (a ``Summary``, an :class:`Encoded` or a list of them).
