@@ -162,6 +162,7 @@ BAD_COMMON = [
     ({"global_step": True}, TypeError, r"global_step: expected an int >= 0"),
     ({"walltime": math.nan}, ValueError, r"walltime: expected a finite float of seconds since the epoch, got float n"),
     ({"walltime": math.inf}, ValueError, r"walltime: expected a finite float"),
+    ({"walltime": -math.inf}, ValueError, r"walltime: expected a finite float"),
     ({"walltime": "now"}, TypeError, r"walltime: expected a finite float"),
 ]
 METHODS = {
@@ -239,6 +240,24 @@ def test_generic_add_checks_the_tag_once_and_reads_plugin_failures_only_for_an_e
         assert failures == [1]
     assert summary.encode("scalar", "x", 1.0).value[0].simple_value == 1.0 and checked[-1] == "x"
     assert sorted(tensorboard_accumulator(logdir).Tags()["tensors"]) == ["h", "t/text_summary"]
+
+
+class _Seconds(float):
+    """A float subclass: not the plain-float fast path of the wall time check."""
+
+
+def test_wall_time_forms(logdir):
+    from tbcore.validate import check_walltime
+
+    walls = [1.7e9, -5.5, 0.0, _Seconds(3.25), np.float64(12.5), np.float32(0.5), 7, np.int64(8)]
+    assert [check_walltime(wall) for wall in walls] == [float(wall) for wall in walls]
+    assert all(type(check_walltime(wall)) is float for wall in walls)
+    with pytest.raises(ValueError, match="walltime: expected a finite float"):
+        check_walltime(_Seconds("nan"))
+    with SummaryWriter(logdir) as writer:
+        for step, wall in enumerate(walls):
+            writer.add_scalar("x", 1.0, step, walltime=wall)
+    assert [e.wall_time for e in tensorboard_accumulator(logdir).Tensors("x")] == [float(w) for w in walls]
 
 
 def test_step_forms_and_huge_values(logdir):
