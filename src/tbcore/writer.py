@@ -8,6 +8,7 @@ closing. The torch-compatible ``add_*`` methods live in :mod:`tbcore.compat`.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import threading
 import time
@@ -229,7 +230,8 @@ class Writer:
         """``add_scalars``: one queue item with a value (or a device copy) per key, into the keys' sub-runs.
 
         A call whose keys were all seen before is queued at once. Any other call (a new key, a
-        bad value, anything unusual) is checked first: see :meth:`_learn_scalars_runs`.
+        bad value, anything unusual) is checked first: see :meth:`_learn_scalars_runs`. Each
+        value's device copy is started once, on whichever path reaches it first.
         """
         pipeline = self._pipeline
         if pipeline.error is not None:
@@ -257,7 +259,9 @@ class Writer:
         step = check_step(global_step)
         wall = time.time() if walltime is None else check_walltime(walltime)
         sub_runs = self._learn_scalars_runs(main_tag, values)  # checks that values is a non-empty dict, and its keys
-        started = [start_scalar(value, f"tag_scalar_dict[{key!r}]") for key, value in values.items()]
+        started = [value for _, value in queued]  # the first keys' values (device copies) the fast path started
+        rest = itertools.islice(values.items(), len(started), None)
+        started += [start_scalar(value, f"tag_scalar_dict[{key!r}]") for key, value in rest]
         pipeline.put_scalars(
             [(self._file(run), value) for run, value in zip(sub_runs, started, strict=True)], main_tag, step, wall
         )
