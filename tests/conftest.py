@@ -29,22 +29,36 @@ def _snapshot(root: pathlib.Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+_LANDED = "after_rejected_call"  # the tag of the add that ``rejects`` makes after the rejected call
+
+
+def _landed(accumulator) -> list[float]:
+    """The values of ``_LANDED`` that TensorBoard's Python loader reads in the run (new events loaded first)."""
+    accumulator.Reload()
+    if _LANDED not in accumulator.Tags()["tensors"]:
+        return []
+    return [float(event.tensor_proto.float_val[0]) for event in accumulator.Tensors(_LANDED)]
+
+
 @pytest.fixture
 def rejects(logdir):
-    """``rejects(writer, call, error, match)``: ``call()`` raises, writes nothing, and the writer still works after."""
-    from tbcore.testing import read_events
+    """``rejects(writer, call, error, match)``: ``call()`` raises, writes nothing, and the writer still works after.
+
+    That a later add lands is judged by TensorBoard's own reader (the Python loader).
+    """
+    from tbcore.testing import tensorboard_accumulator
 
     def check(writer, call, error, match):
         writer.flush()
         before = _snapshot(logdir)
-        before_tags = [v.tag for e in read_events(logdir) for v in e.summary.value]
+        accumulator = tensorboard_accumulator(logdir)  # one loader for the whole check: it reads only new events
+        landed = _landed(accumulator)
         with pytest.raises(error, match=match):
             call()
         writer.flush()
         assert _snapshot(logdir) == before
-        writer.add_scalar("after_rejected_call", 1.0, 0)
+        writer.add_scalar(_LANDED, 0.5, 0)
         writer.flush()
-        tags = [v.tag for e in read_events(logdir) for v in e.summary.value]
-        assert tags.count("after_rejected_call") == before_tags.count("after_rejected_call") + 1
+        assert _landed(accumulator) == [*landed, 0.5]
 
     return check

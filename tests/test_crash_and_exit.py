@@ -272,3 +272,35 @@ def test_sigterm_while_a_writer_thread_starts_does_not_wait_for_it(tmp_path):
     all_files_intact(tmp_path)
     assert scalar_points(tmp_path / "first", "loss") == [(step, float(step)) for step in range(50)]
     assert scalar_points(tmp_path / "second", "loss") == [(0, 0.0)]
+
+
+SIGTERM_HOLDING_THREAD_START_LOCK = """
+import contextlib, signal, sys, threading, time
+from tbcore import SummaryWriter, lifecycle
+deferred = sys.argv[2] == "deferred"
+# In a sigterm_deferred block only the block's end may close (a timer at 600 s would be too late for the test);
+# else the handler's close waits at most 3 s for the writer thread's end, which needs the held lock.
+lifecycle.SIGNAL_FLUSH_TIMEOUT = 600.0 if deferred else 3.0
+writer = SummaryWriter(sys.argv[1], max_queue=1000, flush_secs=10_000)  # the events wait for the close
+for step in range(50):
+    writer.add_scalar("loss", float(step), step)
+block = lifecycle.sigterm_deferred() if deferred else contextlib.nullcontext()
+with block, threading._active_limbo_lock:  # held inside Thread.start: the handler must not start a thread with it
+    print("holding", flush=True)
+    for _ in range(6000):  # bounded: 60 s
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # tbcore's handler has run
+            break
+        time.sleep(0.01)
+print("released", flush=True)  # never: the SIGTERM ends the process before (or when the block ends)
+"""
+
+
+@pytest.mark.parametrize("where", ["deferred", "plain"])
+def test_sigterm_while_the_main_thread_holds_the_thread_start_lock(tmp_path, where):
+    """SIGTERM while the main thread holds the lock of threading.Thread.start (it may be starting any thread):
+    the handler starts its helpers without that lock, every event is written and the process dies by SIGTERM
+    (a handler that called Thread.start would wait for itself for ever)."""
+    out = sigterm_when_ready(SIGTERM_HOLDING_THREAD_START_LOCK, "holding", tmp_path, where)
+    assert "released" not in out
+    all_files_intact(tmp_path)
+    assert scalar_points(tmp_path, "loss") == [(step, float(step)) for step in range(50)]

@@ -120,3 +120,26 @@ def test_bad_layout(logdir, rejects, layout, error, match):
         rejects(writer, lambda: writer.add_custom_scalars(layout), error, match)
         writer.add_custom_scalars_multilinechart(["later"], title="later")
     assert list(charts(read_layout(logdir)[0])) == [("default", "untitled"), ("default", "later")]
+
+
+def test_same_run_keys_are_parts_of_tags_not_sub_run_names(logdir, rejects):
+    """Keys that would make unsafe sub-runs are fine with same_run (no sub-run is made); NUL is not, nor without it."""
+    keys = ["c/../d", "a\\b", "e/.", "g/"]  # each makes an unsafe sub-run name
+    with SummaryWriter(logdir) as writer:
+        writer.add_scalars("m", dict.fromkeys(keys, 1.5), 0, same_run=True)
+        rejects(
+            writer,
+            lambda: writer.add_scalars("m", {"ok": 1.0, "a\x00": 2.0}, 1, same_run=True),
+            ValueError,
+            r"tag_scalar_dict key: expected a str without NUL characters, got str 'a\\x00'",
+        )
+        for key in keys:
+            rejects(
+                writer,
+                lambda key=key: writer.add_scalars("m", {key: 1.0}, 1),
+                ValueError,
+                r"tag_scalar_dict key: expected a sub-run name without NUL, '\\' or '\.\.' parts",
+            )
+    accumulator = tensorboard_accumulator(logdir)
+    for key in keys:
+        assert [tensor_util.make_ndarray(e.tensor_proto).item() for e in accumulator.Tensors(f"m/{key}")] == [1.5]

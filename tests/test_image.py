@@ -246,5 +246,11 @@ def test_public_pixel_conversion():
     assert images.to_uint8(np.array([-5, 7, 300], np.int16), "x").tolist() == [0, 7, 255]
     with pytest.raises(ValueError, match="^x: expected pixel values without NaN"):
         images.to_uint8(np.array([0.5, np.nan]), "x")
-    with pytest.raises(TypeError, match="^x: expected real pixel values"):
-        images.to_uint8(np.array(["a"]), "x")
+    for wrong in (np.array(["a"]), np.array([1j]), np.zeros(2, dtype=[("a", "f4")])):
+        with pytest.raises(
+            TypeError, match=r"^x: expected real pixel values \(uint8, float in \[0, 1\], bool or int\)"
+        ):
+            images.to_uint8(wrong, "x")
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    for small in (ml_dtypes.bfloat16, ml_dtypes.float8_e4m3fn):
+        assert images.to_uint8(np.array([0.0, 0.5, 1.0, 2.0], dtype=small), "x").tolist() == [0, 128, 255, 255]

@@ -6,11 +6,14 @@ import textwrap
 
 import numpy as np
 import pytest
+from tensorboard.compat.proto.types_pb2 import DT_DOUBLE, DT_FLOAT
+from tensorboard.util import tensor_util
 
 import tbcore
 from tbcore import SummaryWriter, plugins
 from tbcore.errors import SummaryTypeConflict, UnknownSummaryType
 from tbcore.testing import read_events, tensorboard_accumulator
+from tbplugins import scalar
 
 pytestmark = pytest.mark.core
 
@@ -211,3 +214,37 @@ def test_value_name_derived_from_the_encoder_or_given(fresh_plugins, logdir):
             writer.add("gauges", "g", object())
         writer.add("readings", "r", [1.0, 2.0], step=1, scale=2.0)
     assert tbcore.tensor_to_numpy(tensorboard_accumulator(logdir).Tensors("r")[0].tensor_proto).tolist() == [2.0, 4.0]
+
+
+class _Float64Scalars:
+    """Replaces the built-in ``scalar`` module: new-style scalars as float64, ``add_scalars`` runs ``<run>_v2``."""
+
+    @tbcore.hookimpl
+    def tbcore_summary_types(self):
+        def encode(tag, value, *, new_style=False):
+            return tbcore.tensor_summary(tag, np.float64(tbcore.as_float(value)), plugin_name="scalars")
+
+        def encode_many(tag, values, *, same_run=False):
+            records = scalar.encode_many(tag, values, same_run=same_run)
+            return [tbcore.Encoded(summary=record.summary, run=f"{record.run}_v2") for record in records]
+
+        return [
+            tbcore.SummaryType(name="scalar", plugin_name="scalars", encode=encode, adapt_value=False),
+            tbcore.SummaryType(name="scalars", plugin_name="scalars", encode=encode_many, adapt_value=False),
+        ]
+
+
+def test_a_writer_forgets_what_it_learned_from_types_that_were_replaced(fresh_plugins, logdir):
+    """The scalar forms and add_scalars sub-runs a writer learned follow a change of the plugins made after."""
+    writer = SummaryWriter(logdir)
+    writer.add_scalar("x", 1.0, 0, new_style=True)  # learns the float32 form of "x"
+    writer.add_scalars("m", {"a": 1.0}, 0)  # learns the sub-run of key "a"
+    fresh_plugins.unregister("scalar")
+    fresh_plugins.register(_Float64Scalars(), "float64_scalars")
+    writer.add_scalar("x", 2.0, 1, new_style=True)
+    writer.add_scalars("m", {"a": 2.0}, 1)
+    writer.close()
+    protos = [event.tensor_proto for event in tensorboard_accumulator(logdir).Tensors("x")]
+    assert [(p.dtype, tensor_util.make_ndarray(p).item()) for p in protos] == [(DT_FLOAT, 1.0), (DT_DOUBLE, 2.0)]
+    assert [e.step for e in tensorboard_accumulator(logdir / "m_a").Tensors("m")] == [0]
+    assert [e.step for e in tensorboard_accumulator(logdir / "m_a_v2").Tensors("m")] == [1]

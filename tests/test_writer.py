@@ -162,6 +162,7 @@ BAD_COMMON = [
     ({"global_step": True}, TypeError, r"global_step: expected an int >= 0"),
     ({"walltime": math.nan}, ValueError, r"walltime: expected a finite float of seconds since the epoch, got float n"),
     ({"walltime": math.inf}, ValueError, r"walltime: expected a finite float"),
+    ({"walltime": -math.inf}, ValueError, r"walltime: expected a finite float"),
     ({"walltime": "now"}, TypeError, r"walltime: expected a finite float"),
 ]
 METHODS = {
@@ -210,6 +211,53 @@ def test_bad_scalar_values(logdir, value, error, match, style):
             writer.add_scalar("x", value, 0, **style)
         writer.add_scalar("x", 1.0, 1, **style)
     assert [e.step for e in tensorboard_accumulator(logdir).Tensors("x")] == [1]
+
+
+def test_generic_add_checks_the_tag_once_and_reads_plugin_failures_only_for_an_error(logdir, monkeypatch):
+    from tbcore import plugins, summary, validate
+    from tbcore import writer as writer_module
+    from tbcore.errors import UnknownSummaryType
+
+    checked, failures = [], []
+
+    def counting_check_tag(tag, argument="tag"):
+        checked.append(tag)
+        return validate.check_tag(tag, argument)
+
+    def failed_plugins():
+        failures.append(1)
+        return {"gone": "ImportError: x"}
+
+    monkeypatch.setattr(writer_module, "check_tag", counting_check_tag)
+    monkeypatch.setattr(summary, "check_tag", counting_check_tag)
+    monkeypatch.setattr(plugins, "failed_plugins", failed_plugins)
+    with SummaryWriter(logdir) as writer:
+        writer.add_histogram("h", [1.0, 2.0], 0)
+        writer.add("text", "t", "hello", step=0)
+        assert checked == ["h", "t"] and not failures  # one check per call, no copy of the failures
+        with pytest.raises(UnknownSummaryType, match=r"failed to load: gone \(ImportError: x\)"):
+            writer.add("histgram", "h", [1.0])
+        assert failures == [1]
+    assert summary.encode("scalar", "x", 1.0).value[0].simple_value == 1.0 and checked[-1] == "x"
+    assert sorted(tensorboard_accumulator(logdir).Tags()["tensors"]) == ["h", "t/text_summary"]
+
+
+class _Seconds(float):
+    """A float subclass: not the plain-float fast path of the wall time check."""
+
+
+def test_wall_time_forms(logdir):
+    from tbcore.validate import check_walltime
+
+    walls = [1.7e9, -5.5, 0.0, _Seconds(3.25), np.float64(12.5), np.float32(0.5), 7, np.int64(8)]
+    assert [check_walltime(wall) for wall in walls] == [float(wall) for wall in walls]
+    assert all(type(check_walltime(wall)) is float for wall in walls)
+    with pytest.raises(ValueError, match="walltime: expected a finite float"):
+        check_walltime(_Seconds("nan"))
+    with SummaryWriter(logdir) as writer:
+        for step, wall in enumerate(walls):
+            writer.add_scalar("x", 1.0, step, walltime=wall)
+    assert [e.wall_time for e in tensorboard_accumulator(logdir).Tensors("x")] == [float(w) for w in walls]
 
 
 def test_step_forms_and_huge_values(logdir):

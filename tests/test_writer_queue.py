@@ -156,9 +156,12 @@ class _Deferred:
     def __init__(self, value: float) -> None:
         self.value = value
         self.read_on: list[threading.Thread] = []  # the threads that read it
+        self.starts = 0  # device copies started
 
 
 def _read_later(item: _Deferred):
+    item.starts += 1
+
     def resolve() -> np.ndarray:
         item.read_on.append(threading.current_thread())
         if item.value != item.value:  # NaN stands for a value the device can no longer give
@@ -349,6 +352,20 @@ def test_add_scalars_new_keys_with_a_bad_value_write_nothing(logdir, fresh_plugi
     writer.add_scalars("m", {"a": _Deferred(2.0), "b": 3.0}, 1)
     writer.close()
     assert scalar_points(logdir / "m_a", "m") == [(1, 2.0)]
+
+
+def test_add_scalars_starts_each_device_copy_once(logdir, fresh_plugins, rejects):
+    """A later key that is new or bad sends the call to the checked path: earlier keys' copies are not started again."""
+    fresh_plugins.register(_DeferredPlugin(), "deferred")
+    writer = SummaryWriter(logdir)
+    writer.add_scalars("m", {"a": 1.0, "b": 2.0}, 0)
+    known, new, bad = _Deferred(3.0), _Deferred(4.0), _Deferred(5.0)
+    writer.add_scalars("m", {"a": known, "c": new}, 1)  # "c" is new
+    rejects(writer, lambda: writer.add_scalars("m", {"a": bad, "b": "x"}, 2), TypeError, r"tag_scalar_dict\['b'\]")
+    writer.close()
+    assert [value.starts for value in (known, new, bad)] == [1, 1, 1]
+    assert scalar_points(logdir / "m_a", "m") == [(0, 1.0), (1, 3.0)]
+    assert scalar_points(logdir / "m_c", "m") == [(1, 4.0)]
 
 
 class _Float64Scalar:

@@ -65,14 +65,24 @@ def lazy_issubclass(cls: type, module: str, name: str) -> bool:
 
 
 _cache: dict[type, ArrayAdapter] = {}
-_cache_lock = threading.Lock()
+_graph_cache: dict[type, Any] = {}
+_cache_lock = threading.Lock()  # held to change either cache
+_generation = [0]  # counts clear_cache() calls: what a hook found before one is not kept after it
 
 
 def clear_cache() -> None:
-    """Forget the adapters chosen so far (after registering or removing a plugin)."""
+    """Forget the adapters and graph builders chosen so far (after registering or removing a plugin)."""
     with _cache_lock:
         _cache.clear()
         _graph_cache.clear()
+        _generation[0] += 1
+
+
+def _remember(cache: dict[type, Any], cls: type, found: Any, generation: int) -> None:
+    """Store a hook's answer for ``cls``, unless the plugins changed (``clear_cache``) since it was asked."""
+    with _cache_lock:
+        if generation == _generation[0]:
+            cache[cls] = found
 
 
 def adapter_for(cls: type) -> ArrayAdapter:
@@ -85,6 +95,7 @@ def adapter_for(cls: type) -> ArrayAdapter:
         return adapter
     from tbcore.plugins import get_plugin_manager
 
+    generation = _generation[0]
     adapter = get_plugin_manager().hook.tbcore_array_adapter(cls=cls)
     if adapter is None:
         raise TypeError(
@@ -93,8 +104,7 @@ def adapter_for(cls: type) -> ArrayAdapter:
         )
     if not isinstance(adapter, ArrayAdapter):
         raise TypeError(f"tbcore_array_adapter returned {type(adapter).__qualname__}, expected ArrayAdapter")
-    with _cache_lock:
-        _cache[cls] = adapter
+    _remember(_cache, cls, adapter, generation)
     return adapter
 
 
@@ -149,11 +159,8 @@ def as_float(value: Any, argument: str = "scalar_value") -> float:
     return float(array.reshape(-1)[0])
 
 
-_graph_cache: dict[type, Any] = {}
-
-
 def graph_builder_for(model: Any) -> Any:
-    """Return the :class:`tbcore.GraphBuilder` for ``model`` (cached per type).
+    """Return the :class:`tbcore.GraphBuilder` for ``model`` (cached per type, as :func:`adapter_for`).
 
     :raises TypeError: no installed builder accepts the model; the message lists the
         supported kinds and the extras that provide them.
@@ -163,11 +170,12 @@ def graph_builder_for(model: Any) -> Any:
     if builder is None:
         from tbcore.plugins import get_plugin_manager
 
+        generation = _generation[0]
         builder = get_plugin_manager().hook.tbcore_graph_builder(model=model)
         if builder is None:
             from tbcore.graph import MODELS_EXPECTED
 
             raise invalid("model", MODELS_EXPECTED, model, kind=TypeError)
         if not isinstance(model, (str, os.PathLike)):
-            _graph_cache[cls] = builder
+            _remember(_graph_cache, cls, builder, generation)
     return builder

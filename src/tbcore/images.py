@@ -31,7 +31,7 @@ import numpy as np
 
 from tbcore.errors import invalid
 from tbcore.proto import summary_pb2
-from tbcore.tensor import SMALL_FLOATS, reject_nan
+from tbcore.tensor import SMALL_FLOATS, real_array, reject_nan
 
 __all__ = ["check_dtype", "encode_png", "image_summary", "to_uint8"]
 
@@ -40,12 +40,13 @@ _COLOR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> grey, grey+alpha, RGB, RGB
 _PROBE_ROWS = 16  # rows, spread over the image, compressed both ways to choose the settings
 _LEVEL1_RATIO = 0.6  # use zlib level 1 only where it makes the probe this much smaller than Huffman-only
 _RANDOM_RATIO = 0.9  # a probe that Huffman coding shrinks less than this is noise: skip the level-1 probe
+_PIXELS_EXPECTED = "real pixel values (uint8, float in [0, 1], bool or int)"
 
 
 def check_dtype(array: np.ndarray, argument: str) -> None:
     """Raise TypeError naming ``argument`` unless ``array`` holds real pixel values (bool, int, uint or float)."""
     if array.dtype.kind not in "biuf" and array.dtype.name not in SMALL_FLOATS:
-        raise invalid(argument, "real pixel values (uint8, float in [0, 1], bool or int)", array, kind=TypeError)
+        raise invalid(argument, _PIXELS_EXPECTED, array, kind=TypeError)
 
 
 def to_uint8(array: np.ndarray, argument: str) -> np.ndarray:
@@ -63,9 +64,7 @@ def to_uint8(array: np.ndarray, argument: str) -> np.ndarray:
         return np.where(array, np.uint8(255), np.uint8(0))  # PIL's mode-1 arrays hold True as byte 255
     if kind in "iu":
         return np.clip(array, 0, 255).astype(np.uint8)
-    check_dtype(array, argument)
-    if kind == "V":
-        array = array.astype(np.float32)
+    array = real_array(array, argument, _PIXELS_EXPECTED)  # bfloat16/float8 as float32; other dtypes rejected
     reject_nan(array, argument, "pixel values without NaN")
     scaled = np.multiply(array, 255.0, dtype=np.float32)
     np.clip(scaled, 0.0, 255.0, out=scaled)

@@ -19,13 +19,16 @@ a writer accepted reaches its files without ``close()``:
   thread holds something the close needs: a segment's lock while ``flush()`` uploads it, the
   start of a writer thread), the handler restores ``SIG_DFL`` and returns, and the close and the
   new SIGTERM happen when the block ends; a timer sends that SIGTERM anyway once
-  :data:`SIGNAL_FLUSH_TIMEOUT` seconds have passed.
+  :data:`SIGNAL_FLUSH_TIMEOUT` seconds have passed. The handler starts its helper threads (the
+  close, the timer) with ``_thread.start_new_thread``, never ``threading.Thread.start``: the
+  interrupted code may hold the lock that ``Thread.start`` takes (it may be starting a thread).
 - **fork**: in the child, writers forget the parent's thread, queue and files and open
   files of their own on their next write.
 """
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
 import sys
@@ -50,11 +53,11 @@ __all__ = [
 ]
 
 SIGNAL_FLUSH_TIMEOUT = 10.0  #: longest time the SIGTERM handler waits for pending events to be written
-_CLOSE_ALL_THREAD = "tbcore-close-all"
 
 _live: weakref.WeakSet[Writer] = weakref.WeakSet()
 _state = {"sigterm": False, "multiprocessing": False}
 _deferred = {"depth": 0, "signum": 0, "deadline": 0.0}  # the main thread's sigterm_deferred() blocks
+_closing = threading.local()  # ``active`` in close_all's thread (see finalize)
 
 
 class _ForkHook:
@@ -99,8 +102,7 @@ def finalize(pipeline: Pipeline, files: dict[str, BaseEventFile], log_dir: str) 
     """
     if not files:
         return
-    current = threading.current_thread()
-    if current is not threading.main_thread() and current.name != _CLOSE_ALL_THREAD:
+    if not _in_main_thread() and not getattr(_closing, "active", False):
         closer = threading.Thread(target=_finalize, args=(pipeline, files, log_dir), name="tbcore-close")
         try:
             closer.start()  # not a daemon: the interpreter waits for it at exit
@@ -124,22 +126,31 @@ def _finalize(pipeline: Pipeline, files: dict[str, BaseEventFile], log_dir: str)
 def close_all(timeout: float | None = None) -> bool:
     """Write and close every live writer's files; return False if that took longer than ``timeout``.
 
-    Runs in a helper thread so that a lock held by the interrupted thread cannot deadlock it.
+    Runs in a helper thread so that a lock held by the interrupted thread cannot deadlock it,
+    started without the threading module's own lock (the SIGTERM handler calls this).
     """
-    writers = live_writers()
-    worker = threading.Thread(target=_close_writers, args=(writers,), name=_CLOSE_ALL_THREAD, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    return not worker.is_alive()
+    done = _thread.allocate_lock()
+    done.acquire()
+    _thread.start_new_thread(_close_writers, (live_writers(), done))
+    return done.acquire(timeout=-1 if timeout is None else max(0.0, timeout))
 
 
-def _close_writers(writers: list[Writer]) -> None:
-    for writer in writers:
-        writer._finalizer()
+def _close_writers(writers: list[Writer], done: _thread.LockType) -> None:
+    _closing.active = True
+    try:
+        for writer in writers:
+            writer._finalizer()
+    finally:
+        done.release()
+
+
+def _in_main_thread() -> bool:
+    """Whether this is the main thread (without ``threading.current_thread``, which may take a lock here)."""
+    return threading.get_ident() == threading.main_thread().ident
 
 
 def _install_sigterm_handler() -> None:
-    if threading.current_thread() is not threading.main_thread():
+    if not _in_main_thread():
         return  # signal.signal only works there; the next writer made in the main thread installs it
     _state["sigterm"] = True
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
@@ -150,11 +161,11 @@ class _SigtermDeferred:
     """See :func:`sigterm_deferred` (one instance, no state of its own: cheap to enter)."""
 
     def __enter__(self) -> None:
-        if threading.current_thread() is threading.main_thread():
+        if _in_main_thread():
             _deferred["depth"] += 1
 
     def __exit__(self, *exc_info: object) -> None:
-        if threading.current_thread() is threading.main_thread():
+        if _in_main_thread():
             _deferred["depth"] -= 1
             if not _deferred["depth"] and _deferred["signum"]:
                 _die(int(_deferred["signum"]), _deferred["deadline"] - time.monotonic())
@@ -181,11 +192,15 @@ def _on_sigterm(signum: int, frame: Any) -> None:
         # so that the timer's SIGTERM (and a second one from outside) ends the process at once.
         signal.signal(signum, signal.SIG_DFL)
         _deferred["signum"], _deferred["deadline"] = signum, time.monotonic() + SIGNAL_FLUSH_TIMEOUT
-        timer = threading.Timer(SIGNAL_FLUSH_TIMEOUT, os.kill, (os.getpid(), signum))
-        timer.daemon = True
-        timer.start()
+        _thread.start_new_thread(_kill_later, (signum, SIGNAL_FLUSH_TIMEOUT))
         return
     _die(signum, SIGNAL_FLUSH_TIMEOUT)
+
+
+def _kill_later(signum: int, delay: float) -> None:
+    """The deferred handler's timer: send ``signum`` to this process after ``delay`` seconds."""
+    time.sleep(delay)
+    os.kill(os.getpid(), signum)
 
 
 def _die(signum: int, timeout: float) -> None:

@@ -146,10 +146,12 @@ def reset() -> None:
 
 
 def _invalidate() -> None:
-    from tbcore import adapters
+    from tbcore import adapters, lifecycle
 
     _summary_index.cache_clear()
     adapters.clear_cache()
+    for writer in lifecycle.live_writers():  # they keep what they learned from summary types (scalar forms)
+        writer._forget_plugin_results()
 
 
 @functools.cache

@@ -104,10 +104,13 @@ def build_index(results: list[tuple[str, Any]]) -> dict[str, tuple[SummaryType, 
     return index
 
 
-def lookup(index: Mapping[str, tuple[SummaryType, str]], name: Any, failed: Mapping[str, str]) -> SummaryType:
+def lookup(
+    index: Mapping[str, tuple[SummaryType, str]], name: Any, failed: Callable[[], Mapping[str, str]]
+) -> SummaryType:
     """Return the summary type called ``name``, or raise UnknownSummaryType with suggestions.
 
-    :param failed: entry points that failed to load (``{name: reason}``), mentioned in the error.
+    :param failed: returns the entry points that failed to load (``{name: reason}``), mentioned in
+        the error; called only then.
     """
     if isinstance(name, str) and name in index:
         return index[name][0]
@@ -117,6 +120,7 @@ def lookup(index: Mapping[str, tuple[SummaryType, str]], name: Any, failed: Mapp
     if close:
         message += f" Did you mean {' or '.join(repr(c) for c in close)}?"
     message += f" Installed: {', '.join(known) or 'none'}."
-    if failed:
-        message += " Plugins that failed to load: " + "; ".join(f"{k} ({v})" for k, v in sorted(failed.items())) + "."
+    failures = failed()
+    if failures:
+        message += " Plugins that failed to load: " + "; ".join(f"{k} ({v})" for k, v in sorted(failures.items())) + "."
     raise UnknownSummaryType(message)

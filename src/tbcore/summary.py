@@ -27,6 +27,7 @@ from tbcore.validate import check_tag
 if TYPE_CHECKING:
     from tbcore.encoded import Encoded
     from tbcore.proto.summary_pb2 import Summary
+    from tbcore.registry import SummaryType
 
 __all__ = [
     "audio",
@@ -58,8 +59,23 @@ def encode(kind: str, tag: str, value: Any, **options: Any) -> Any:
     :raises TypeError: a tag, value or option of the wrong type.
     :raises ValueError: a tag, value or option of the right type but a wrong shape, range or content.
     """
-    stype = lookup(plugins.summary_types(), kind, plugins.failed_plugins())
-    tag = check_tag(tag)
+    stype = _summary_type(kind)
+    return _encode(stype, check_tag(tag), value, options)
+
+
+def encode_checked(kind: str, tag: str, value: Any, options: dict[str, Any]) -> Any:
+    """:func:`encode` for a ``tag`` that :func:`tbcore.validate.check_tag` returned already (the writer's ``add``).
+
+    ``options`` may be changed (arrays converted in place).
+    """
+    return _encode(_summary_type(kind), tag, value, options)
+
+
+def _summary_type(kind: str) -> SummaryType:
+    return lookup(plugins.summary_types(), kind, plugins.failed_plugins)  # failures are read only for the error
+
+
+def _encode(stype: SummaryType, tag: str, value: Any, options: dict[str, Any]) -> Any:
     if stype.adapt_value:
         value = as_numpy(value, stype.value_name)
     for name in stype.array_options:

@@ -69,6 +69,8 @@ def check_walltime(walltime: Any, argument: str = "walltime") -> float:
     :raises TypeError: a bool or a non-number.
     :raises ValueError: NaN or an infinity.
     """
+    if walltime.__class__ is float and -math.inf < walltime < math.inf:  # the common case: a finite float
+        return walltime
     if isinstance(walltime, bool) or not isinstance(walltime, numbers.Real):
         raise invalid(argument, "a finite float of seconds since the epoch", walltime, kind=TypeError)
     value = float(walltime)

@@ -8,6 +8,7 @@ closing. The torch-compatible ``add_*`` methods live in :mod:`tbcore.compat`.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import threading
 import time
@@ -80,6 +81,8 @@ class Writer:
         self._tags: set[str] = set()
         self._scalars_runs: dict[tuple[str, str], str] = {}  # (main_tag, key) -> sub-run of add_scalars
         self._forms: dict[Any, ScalarForm | None] = {}  # tag (new_style) or (main_tag, keys) (same_run) -> form
+        self._learned = 0  # counts _forget_plugin_results() calls: a form or sub-run learned before one is not kept
+        self._learn_lock = threading.Lock()  # held only to store or forget what was learned (never while waiting)
         self._purged: set[str] = set()  # runs whose first file carries the purge_step START events
         self._lock = threading.RLock()
         self._main: BaseEventFile | None = None
@@ -220,16 +223,17 @@ class Writer:
         type whose values are not float32 at fixed places (a replaced built-in) gets None: the
         call is then encoded on the calling thread, like any other type.
         """
+        learned = self._learned
         form = learn_form(names, encode)
-        _make_room(self._forms)
-        self._forms[key] = form  # None too: a type that cannot be learned is not probed at every call
+        self._remember(self._forms, learned, [(key, form)])  # None too: a type without a form is not probed again
         return form
 
     def _add_scalars(self, main_tag: Any, values: Any, global_step: Any, walltime: Any) -> None:
         """``add_scalars``: one queue item with a value (or a device copy) per key, into the keys' sub-runs.
 
         A call whose keys were all seen before is queued at once. Any other call (a new key, a
-        bad value, anything unusual) is checked first: see :meth:`_learn_scalars_runs`.
+        bad value, anything unusual) is checked first: see :meth:`_learn_scalars_runs`. Each
+        value's device copy is started once, on whichever path reaches it first.
         """
         pipeline = self._pipeline
         if pipeline.error is not None:
@@ -257,7 +261,9 @@ class Writer:
         step = check_step(global_step)
         wall = time.time() if walltime is None else check_walltime(walltime)
         sub_runs = self._learn_scalars_runs(main_tag, values)  # checks that values is a non-empty dict, and its keys
-        started = [start_scalar(value, f"tag_scalar_dict[{key!r}]") for key, value in values.items()]
+        started = [value for _, value in queued]  # the first keys' values (device copies) the fast path started
+        rest = itertools.islice(values.items(), len(started), None)
+        started += [start_scalar(value, f"tag_scalar_dict[{key!r}]") for key, value in rest]
         pipeline.put_scalars(
             [(self._file(run), value) for run, value in zip(sub_runs, started, strict=True)], main_tag, step, wall
         )
@@ -268,12 +274,26 @@ class Writer:
         The type encodes the keys with 0.0 for every value (no value is read here), so its checks
         of the dict and its keys, and its run naming rule, stay in one place.
         """
+        learned = self._learned
         probe = dict.fromkeys(values, 0.0) if isinstance(values, Mapping) else values
         sub_runs = [record.run for record in normalize(summary.encode("scalars", main_tag, probe))]
-        runs = self._scalars_runs
-        _make_room(runs)
-        runs.update(zip(((main_tag, key) for key in probe), sub_runs, strict=True))  # one record per key, in order
+        keys = ((main_tag, key) for key in probe)
+        self._remember(self._scalars_runs, learned, zip(keys, sub_runs, strict=True))  # one record per key, in order
         return sub_runs
+
+    def _remember(self, cache: dict[Any, Any], learned: int, entries: Iterable[tuple[Any, Any]]) -> None:
+        """Add what was learned from a summary type to ``cache``, unless the plugins changed since ``learned``."""
+        with self._learn_lock:
+            if learned == self._learned:
+                _make_room(cache)
+                cache.update(entries)
+
+    def _forget_plugin_results(self) -> None:
+        """Forget the scalar forms and ``add_scalars`` sub-runs learned from summary types: the plugins changed."""
+        with self._learn_lock:
+            self._learned += 1
+            self._forms.clear()
+            self._scalars_runs.clear()
 
     def _check_tag(self, tag: Any) -> str:
         tag = check_tag(tag)
@@ -307,7 +327,7 @@ class Writer:
         tag = self._check_tag(tag)
         step = check_step(step)
         wall = time.time() if walltime is None else check_walltime(walltime)
-        self._write(summary.encode(kind, tag, value, **options), step, wall)
+        self._write(summary.encode_checked(kind, tag, value, options), step, wall)
 
     def write(self, result: Any, step: int | None = None, walltime: float | None = None) -> None:
         """Write an encoder's result (a ``Summary``, an :class:`Encoded` or a list of them).
@@ -384,6 +404,7 @@ class Writer:
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.RLock()
+        self._learn_lock = threading.Lock()
         self._storage.after_fork_in_child()
         self._pipeline.after_fork_in_child()
         for file in self._files.values():

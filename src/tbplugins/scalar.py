@@ -48,7 +48,8 @@ def run_name(main_tag: str, key: str) -> str:
 def encode_many(tag: str, tag_scalar_dict: Any, *, same_run: bool = False) -> list[tbcore.Encoded]:
     """Return one scalar per key of ``tag_scalar_dict``, each in the sub-run :func:`run_name` with tag ``tag``.
 
-    With ``same_run`` they all go to the writer's own run instead, under the tags ``<tag>/<key>``.
+    With ``same_run`` they all go to the writer's own run instead, under the tags ``<tag>/<key>``;
+    a key is then only part of a tag, so it is not checked as a sub-run name (``..`` and ``\\`` are fine).
     """
     if not isinstance(tag_scalar_dict, Mapping):
         raise tbcore.invalid("tag_scalar_dict", "a dict of {str: number}", tag_scalar_dict, kind=TypeError)
@@ -58,7 +59,10 @@ def encode_many(tag: str, tag_scalar_dict: Any, *, same_run: bool = False) -> li
     for key, value in tag_scalar_dict.items():
         if not isinstance(key, str) or not key:
             raise tbcore.invalid("tag_scalar_dict key", "a non-empty str", key, kind=TypeError)
-        if "\x00" in key or "\\" in key or any(part in ("", ".", "..") for part in run_name(tag, key).split("/")):
+        if same_run:  # the key is only part of a tag
+            if "\x00" in key:
+                raise tbcore.invalid("tag_scalar_dict key", "a str without NUL characters", key)
+        elif "\x00" in key or "\\" in key or any(part in ("", ".", "..") for part in run_name(tag, key).split("/")):
             raise tbcore.invalid("tag_scalar_dict key", "a sub-run name without NUL, '\\' or '..' parts", key)
         number = tbcore.as_float(value, f"tag_scalar_dict[{key!r}]")
         values.append((key, summary_pb2.Summary.Value(tag=f"{tag}/{key}" if same_run else tag, simple_value=number)))
