@@ -16,7 +16,7 @@ import io
 import pathlib
 import tempfile
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
@@ -33,14 +33,17 @@ from tensorboard.util import tensor_util  # noqa: E402
 from tbcore import SummaryWriter  # noqa: E402
 from tbcore.testing import tensorboard_accumulator  # noqa: E402
 
-#: Reproducible in CI: the same examples on every run, no example database.
-DIFF = settings(
-    deadline=None,
-    derandomize=True,
-    database=None,
-    max_examples=25,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+def diff(max_examples: int = 40) -> settings:
+    """Reproducible in CI: the same examples on every run, no example database."""
+    return settings(
+        deadline=None,
+        derandomize=True,
+        database=None,
+        max_examples=max_examples,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
 
 FLOAT_DTYPES = [np.float16, np.float32, np.float64]
 INT_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8]
@@ -49,16 +52,38 @@ INT_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8]
 # ---------------------------------------------------------------- writing and reading both runs
 
 
+class Runs(NamedTuple):
+    """The two runs one call wrote, and what each writer raised (None: it accepted the input)."""
+
+    theirs: pathlib.Path
+    ours: pathlib.Path
+    torch_error: Exception | None
+    our_error: Exception | None
+
+
+def _call(writer: Any, call: Callable[[Any], object]) -> Exception | None:
+    with writer:
+        try:
+            call(writer)
+        except Exception as error:  # noqa: BLE001 - the property decides what each side may raise
+            return error
+    return None
+
+
 @contextlib.contextmanager
-def both(call: Callable[[Any], object]) -> Iterator[tuple[pathlib.Path, pathlib.Path]]:
-    """Run ``call(writer)`` with torch's writer and with tbcore's, each in its own run; yield both run dirs."""
+def both(call: Callable[[Any], object], *, may_fail: bool = False) -> Iterator[Runs]:
+    """Run ``call(writer)`` with torch's writer and with tbcore's, each in its own run.
+
+    Unless ``may_fail`` (then the property checks ``Runs.torch_error`` and ``Runs.our_error``),
+    an error of either call is re-raised.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         theirs, ours = pathlib.Path(tmp, "torch"), pathlib.Path(tmp, "ours")
-        with TorchWriter(str(theirs)) as writer:
-            call(writer)
-        with SummaryWriter(ours) as writer:
-            call(writer)
-        yield theirs, ours
+        torch_error = _call(TorchWriter(str(theirs)), call)
+        our_error = _call(SummaryWriter(ours), call)
+        if not may_fail and (torch_error or our_error):
+            raise torch_error or our_error
+        yield Runs(theirs, ours, torch_error, our_error)
 
 
 def tensors(run_dir: pathlib.Path) -> dict[str, tuple[str, list[tuple[int, np.ndarray]]]]:
@@ -158,18 +183,18 @@ def scalar_values(draw: st.DrawFn) -> Any:
     return torch.tensor(draw(st.floats(allow_nan=False)), dtype=torch.bfloat16).reshape(array.shape)
 
 
-@DIFF
+@diff()
 @given(scalar_values(), st.booleans())
 def test_add_scalar(value, new_style):
     if isinstance(value, torch.Tensor) and value.dtype == torch.bfloat16:
         assume(bf16_fits_f16(value))
-    with both(lambda w: w.add_scalar("s", value, 0, new_style=new_style)) as (theirs, ours):
+    with both(lambda w: w.add_scalar("s", value, 0, new_style=new_style)) as (theirs, ours, _, _):
         (_, expected), (_, got) = only(theirs, "scalars"), only(ours, "scalars")
         assert got.dtype == expected.dtype == np.float32
         np.testing.assert_array_equal(got, expected)  # exact: both round the number once to float32
 
 
-@DIFF
+@diff()
 @given(
     st.dictionaries(
         st.text(st.characters(codec="utf-8", exclude_characters="/\\\x00"), min_size=1, max_size=8).filter(
@@ -183,7 +208,7 @@ def test_add_scalar(value, new_style):
 )
 def test_add_scalars(values, main_tag):
     assume(not any(isinstance(v, torch.Tensor) and v.dtype == torch.bfloat16 for v in values.values()))
-    with both(lambda w: w.add_scalars(main_tag, values, 0)) as (theirs, ours):
+    with both(lambda w: w.add_scalars(main_tag, values, 0)) as (theirs, ours, _, _):
         runs = sorted(p.name for p in theirs.iterdir() if p.is_dir())
         assert runs == sorted(p.name for p in ours.iterdir() if p.is_dir())
         assert len(runs) == len(values)
@@ -191,3 +216,135 @@ def test_add_scalars(values, main_tag):
             (tag, expected), (our_tag, got) = only(theirs / run, "scalars"), only(ours / run, "scalars")
             assert tag == our_tag == main_tag
             np.testing.assert_array_equal(got, expected)
+
+
+# ---------------------------------------------------------------- add_histogram
+
+NUMPY_RULES = ["auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt"]
+shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=12)
+
+
+@st.composite
+def bins_options(draw: st.DrawFn) -> Any:
+    """Every ``bins`` form torch's add_histogram takes: its default, numpy rules, a count, increasing edges."""
+    kind = draw(st.sampled_from(["tensorflow", "rule", "count", "edges"]))
+    if kind == "tensorflow":
+        return "tensorflow"
+    if kind == "rule":
+        return draw(st.sampled_from(NUMPY_RULES))
+    if kind == "count":
+        return draw(st.integers(1, 300))
+    edges = draw(st.lists(finite(np.float64, -1e4, 1e4), min_size=2, max_size=20, unique=True))
+    return sorted(edges)
+
+
+@diff(80)
+@given(
+    real_arrays(FLOAT_DTYPES + INT_DTYPES + [np.bool_], shapes),
+    st.sampled_from([1.0, 1e-30, 1e-6, 1e6, 1e30]),
+    bins_options(),
+    st.one_of(st.none(), st.integers(1, 64)),
+    input_kinds,
+)
+def test_add_histogram(array, scale, bins, max_bins, kind):
+    if array.dtype.kind == "f":
+        with np.errstate(over="ignore"):
+            array = (array * scale).astype(array.dtype)  # large and tiny magnitudes
+        assume(np.isfinite(array).all())  # NaN/inf: a deliberate difference (migration.md)
+    value = as_input(array, kind)
+    with both(lambda w: w.add_histogram("h", value, 0, bins=bins, max_bins=max_bins), may_fail=True) as runs:
+        if runs.torch_error is not None:
+            histogram_torch_failed(runs, bins)
+            return
+        assert runs.our_error is None, runs.our_error
+        (_, expected), (_, got) = only(runs.theirs, "histograms"), only(runs.ours, "histograms")
+        np.testing.assert_array_equal(got, expected)  # [left, right, count] rows: same edges, same counts
+
+
+def histogram_torch_failed(runs: Runs, bins: Any) -> None:
+    """Where torch's add_histogram raises, tbcore raises a clear error too, or writes what TensorBoard can show."""
+    message = str(runs.torch_error)
+    if "The histogram is empty" in message:
+        # torch's bug: every value lies outside the edges (beyond the outermost "tensorflow" edge
+        # |v| > 9.6e19, or outside explicit edges), so no bucket is left and torch raises. tbcore writes
+        # the histogram with no bucket, as it counts such values in num only when some other value has
+        # a bucket (docs/types/histogram.md).
+        assert (bins == "tensorflow" or isinstance(bins, list)) and runs.our_error is None
+        assert only(runs.ours, "histograms")[1].shape == (0, 3)
+        return
+    # numpy.histogram cannot bin the values with this rule (e.g. one huge value, bins="auto")
+    assert isinstance(runs.our_error, ValueError), runs.our_error
+    assert str(runs.our_error).startswith(f"bins: numpy.histogram cannot bin these values with bins={bins!r}")
+
+
+# ---------------------------------------------------------------- add_image, add_images
+
+PIXEL_DTYPES = [np.uint8, np.bool_, *FLOAT_DTYPES]  # other ints: a deliberate difference (docs/types/image.md)
+
+
+@st.composite
+def images(draw: st.DrawFn, batch: bool) -> tuple[np.ndarray, str]:
+    """An image (or a batch) in a random layout, with its ``dataformats``: uint8, bool, or floats around [0, 1]."""
+    letters = "NCHW" if batch else draw(st.sampled_from(["CHW", "HW"]))
+    layout = "".join(draw(st.permutations(letters)))
+    sizes = {"N": draw(st.integers(1, 11)), "C": draw(st.sampled_from([1, 3] if batch else [1, 2, 3, 4]))}
+    sizes |= {"H": draw(st.integers(1, 9)), "W": draw(st.integers(1, 9))}
+    shape = tuple(sizes[letter] for letter in layout)
+    low, high = draw(st.sampled_from([(0, 1), (-0.5, 1.5)]))  # out of [0, 1]: clipped by both
+    array = draw(real_arrays(PIXEL_DTYPES, shape, low, high))
+    if array.dtype == np.uint8:
+        array = draw(real_arrays([np.uint8], shape))
+    return array, draw(st.sampled_from([layout, layout.lower()]))
+
+
+def image_blob(run_dir: pathlib.Path) -> tuple[int, int, np.ndarray]:
+    """Return (width, height, pixels) of the run's one image as TensorBoard's loader holds it."""
+    _, blob = only(run_dir, "images")
+    width, height, png = blob.tolist()
+    return int(width), int(height), png_pixels(png)
+
+
+def torch_pixels(array: np.ndarray, layout: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return torch's scaled values ``s`` (float32, before its uint8 truncation) in (H, W, C), and their fraction."""
+    from torch.utils.tensorboard._utils import convert_to_HWC
+
+    hwc = convert_to_HWC(array, layout)
+    scale = np.float32(1 if hwc.dtype == np.uint8 else 255)
+    scaled = np.clip(hwc.astype(np.float32) * scale, 0, 255)
+    return scaled, scaled - np.floor(scaled)
+
+
+def check_same_image(runs: Runs, array: np.ndarray, layout: str) -> None:
+    """The two images have one size, and tbcore's pixels are torch's, rounded where torch truncates."""
+    width, height, theirs = image_blob(runs.theirs)
+    assert image_blob(runs.ours)[:2] == (width, height) == theirs.shape[1::-1]
+    ours = np.broadcast_to(image_blob(runs.ours)[2], theirs.shape)  # grey: one channel here, RGB in torch's
+    scaled, fraction = torch_pixels(array, layout)
+    np.testing.assert_array_equal(theirs, scaled.astype(np.uint8))  # what torch does, understood
+    # floats: torch truncates s = x * 255, tbcore rounds it (docs/types/image.md), so exactly the
+    # pixels whose fraction is >= 0.5 are one higher; uint8 and bool pixels are identical
+    np.testing.assert_array_equal(ours.astype(int), theirs + (fraction >= 0.5))
+
+
+@diff(60)
+@given(images(batch=False), input_kinds)
+def test_add_image(image, kind):
+    array, layout = image
+    channels = array.shape[layout.upper().index("C")] if "C" in layout.upper() else 1
+    value = as_input(array, kind)
+    with both(lambda w: w.add_image("i", value, 0, dataformats=layout), may_fail=channels == 2) as runs:
+        if channels == 2:
+            # torch writes grey+alpha (PIL's LA); tbcore takes 1, 3 or 4 channels (docs/types/image.md)
+            assert runs.torch_error is None and isinstance(runs.our_error, ValueError)
+            assert "expected 1, 3 or 4 channels" in str(runs.our_error)
+            return
+        check_same_image(runs, array, layout)
+
+
+@diff(60)
+@given(images(batch=True), input_kinds)
+def test_add_images(image, kind):
+    array, layout = image
+    value = as_input(array, kind)
+    with both(lambda w: w.add_images("i", value, 0, dataformats=layout)) as runs:
+        check_same_image(runs, array, layout)
