@@ -348,3 +348,168 @@ def test_add_images(image, kind):
     value = as_input(array, kind)
     with both(lambda w: w.add_images("i", value, 0, dataformats=layout)) as runs:
         check_same_image(runs, array, layout)
+
+
+# ---------------------------------------------------------------- add_text
+
+
+@diff()
+@given(st.text(max_size=50), st.sampled_from(["t", "a/b", "notes x"]))
+def test_add_text(text, tag):
+    with both(lambda w: w.add_text(tag, text, 0)) as runs:
+        (their_tag, theirs), (our_tag, ours) = only(runs.theirs, "text"), only(runs.ours, "text")
+        assert our_tag == their_tag == f"{tag}/text_summary"
+        # torch stores shape [1] (a one-cell table), tbcore rank 0 (a Markdown block): migration.md
+        assert theirs.shape == (1,) and ours.shape == ()
+        assert ours.item() == theirs[0] == text.encode()
+
+
+# ---------------------------------------------------------------- add_pr_curve
+
+
+@st.composite
+def pr_inputs(draw: st.DrawFn) -> tuple[Any, Any, int, Any]:
+    """labels (0/1 as int, bool or float), predictions in [0, 1], num_thresholds <= 127, weights."""
+    size = draw(st.integers(1, 60))
+    labels = draw(hnp.arrays(draw(st.sampled_from([np.int64, np.bool_, np.float32, np.uint8])), size, elements=st.booleans()))
+    predictions = draw(real_arrays(FLOAT_DTYPES, size, 0, 1))
+    weights = draw(
+        st.one_of(
+            st.none(),
+            finite(np.float64, 0, 10),
+            hnp.arrays(np.float64, size, elements=finite(np.float64, 0, 10)),
+        )
+    )
+    # above 127 torch silently uses 127 (a deliberate difference, docs/types/pr_curve.md)
+    return labels, predictions, draw(st.integers(1, 127)), weights
+
+
+@diff(60)
+@given(pr_inputs(), input_kinds)
+def test_add_pr_curve(inputs, kind):
+    labels, predictions, num_thresholds, weights = inputs
+    labels, predictions = as_input(labels, kind), as_input(predictions, kind)
+    with both(lambda w: w.add_pr_curve("p", labels, predictions, 0, num_thresholds, weights)) as runs:
+        (_, theirs), (_, ours) = only(runs.theirs, "pr_curves"), only(runs.ours, "pr_curves")
+        assert theirs.shape == ours.shape == (6, num_thresholds)
+        np.testing.assert_array_equal(ours, theirs)  # counts, precision and recall, float32 for float32
+
+
+# ---------------------------------------------------------------- add_audio
+
+
+def wav_samples(run_dir: pathlib.Path) -> tuple[np.ndarray, int]:
+    """Return the run's one clip (samples (L, C) int16, sample rate) as TensorBoard's loader holds it."""
+    import wave
+
+    _, clip = only(run_dir, "audio")
+    with wave.open(io.BytesIO(clip.reshape(-1)[0])) as file:
+        assert file.getsampwidth() == 2
+        data = np.frombuffer(file.readframes(file.getnframes()), "<i2")
+        return data.reshape(-1, file.getnchannels()), file.getframerate()
+
+
+@diff(60)
+@given(
+    real_arrays(FLOAT_DTYPES, st.sampled_from([(2,), (1, 2), (2, 1), (1, 1, 2)]).flatmap(
+        lambda axes: st.integers(2, 400).map(lambda n: tuple(n if a == 2 else 1 for a in axes))
+    ), -1.5, 1.5),
+    st.integers(1, 96_000),
+    input_kinds,
+)
+def test_add_audio(array, sample_rate, kind):
+    # int16 input: a deliberate difference (torch clips it to [-1, 1] and scales; docs/types/audio.md)
+    value = as_input(array, kind)
+    with both(lambda w: w.add_audio("a", value, 0, sample_rate=sample_rate)) as runs:
+        theirs, their_rate = wav_samples(runs.theirs)
+        ours, our_rate = wav_samples(runs.ours)
+        assert their_rate == our_rate == sample_rate
+        assert theirs.shape == ours.shape == (array.size, 1)
+        exact = np.clip(array.reshape(-1, 1).astype(np.float64), -1, 1) * 32767
+        # tbcore rounds x * 32767 (computed in float32: within 0.5 of the exact product, plus float32's
+        # rounding of it); torch truncates it towards zero, computed in the input's dtype
+        assert np.abs(ours - exact).max() <= 0.5 + 32767 * 2**-24
+        if array.dtype != np.float16:
+            assert np.abs(ours.astype(int) - theirs).max() <= 1
+
+
+# ---------------------------------------------------------------- add_hparams
+
+hparam_names = st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=6)
+# bools: a deliberate difference (torch stores True as the number 1.0; docs/types/hparams.md)
+hparam_values = st.one_of(st.text(max_size=8), st.integers(-(2**31), 2**31), finite(np.float64))
+
+
+def hparams_content(run_dir: pathlib.Path) -> dict[str, Any]:
+    """Return the trial's experiment, session start/end (as dicts) and metric scalars, read by TensorBoard."""
+    from google.protobuf.json_format import MessageToDict
+    from tensorboard.plugins.hparams import metadata
+
+    acc = tensorboard_accumulator(run_dir)
+    parse = {
+        metadata.EXPERIMENT_TAG: metadata.parse_experiment_plugin_data,
+        metadata.SESSION_START_INFO_TAG: metadata.parse_session_start_info_plugin_data,
+        metadata.SESSION_END_INFO_TAG: metadata.parse_session_end_info_plugin_data,
+    }
+    content = {tag: MessageToDict(read(acc.SummaryMetadata(tag).plugin_data.content)) for tag, read in parse.items()}
+    content[metadata.SESSION_START_INFO_TAG].pop("startTimeSecs", None)  # wall times
+    content[metadata.SESSION_END_INFO_TAG].pop("endTimeSecs", None)
+    scalars = {tag: (name, points) for tag, (name, points) in tensors(run_dir).items() if name == "scalars"}
+    return content | {"scalars": {tag: [(s, a.item()) for s, a in points] for tag, (_, points) in scalars.items()}}
+
+
+@diff(30)
+@given(
+    st.dictionaries(hparam_names, hparam_values, min_size=1, max_size=4),
+    st.dictionaries(hparam_names.map(lambda name: f"m/{name}"), finite(np.float64), min_size=1, max_size=3),
+    st.booleans(),
+    st.integers(0, 10),
+)
+def test_add_hparams(hparams, metrics, discrete, step):
+    # a discrete domain for each str hparam, listing its value and one more (numbers: torch's too)
+    domains = {k: [v, v + "x"] for k, v in hparams.items() if isinstance(v, str)} if discrete else None
+    with both(lambda w: w.add_hparams(hparams, metrics, domains, run_name="trial", global_step=step)) as runs:
+        assert hparams_content(runs.ours / "trial") == hparams_content(runs.theirs / "trial")
+
+
+# ---------------------------------------------------------------- add_mesh
+
+
+@st.composite
+def meshes(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, dict[str, Any] | None]:
+    """(B, N, 3) vertices, optional uint8-range colors and in-range faces, optional config."""
+    batch, count = draw(st.integers(1, 3)), draw(st.integers(1, 20))
+    vertices = draw(real_arrays([np.float32, np.float64], (batch, count, 3), -1e6, 1e6))
+    colors = draw(st.none() | real_arrays([np.uint8, np.int64, np.float32], (batch, count, 3), 0, 255))
+    faces = draw(st.none() | hnp.arrays(np.int64, (batch, draw(st.integers(1, 10)), 3), elements=st.integers(0, count - 1)))
+    config = draw(st.none() | st.just({"camera": {"cls": "PerspectiveCamera", "fov": 75}, "material": {"size": 2}}))
+    return vertices, colors, faces, config
+
+
+def mesh_content(run_dir: pathlib.Path) -> dict[str, Any]:
+    """Return ``{tag: (metadata as dict, values as float64)}`` of the run's mesh tags, read by TensorBoard."""
+    from google.protobuf.json_format import MessageToDict
+    from tensorboard.plugins.mesh import metadata
+
+    acc = tensorboard_accumulator(run_dir)
+    return {
+        tag: (MessageToDict(metadata.parse_plugin_metadata(acc.SummaryMetadata(tag).plugin_data.content)), values)
+        for tag, (name, [(_, values)]) in tensors(run_dir).items()
+        if name == "mesh"
+    }
+
+
+@diff(30)
+@given(meshes(), input_kinds)
+def test_add_mesh(mesh, kind):
+    vertices, colors, faces, config = (None if a is None else as_input(a, kind) if isinstance(a, np.ndarray) else a for a in mesh)
+    call = lambda w: w.add_mesh("m", vertices, colors=colors, faces=faces, config_dict=config, global_step=0)  # noqa: E731
+    with both(call) as runs:
+        theirs, ours = mesh_content(runs.theirs), mesh_content(runs.ours)
+        assert sorted(ours) == sorted(theirs)
+        for tag, (meta, values) in theirs.items():
+            assert ours[tag][0] == meta
+            # torch stores float32 for all three parts, tbcore float32/int32/uint8 (docs/types/mesh.md);
+            # fractional float colors are rounded by tbcore, where the mesh plugin truncates torch's
+            expected = np.rint(values) if tag.endswith("_COLOR") else values
+            np.testing.assert_array_equal(ours[tag][1].astype(np.float32), expected)
