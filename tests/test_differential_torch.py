@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import pathlib
 import tempfile
 from collections.abc import Callable, Iterator
@@ -33,13 +34,19 @@ from tensorboard.util import tensor_util  # noqa: E402
 from tbcore import SummaryWriter  # noqa: E402
 from tbcore.testing import tensorboard_accumulator  # noqa: E402
 
+#: ``TBCORE_DIFF_SCALE=20 TBCORE_DIFF_RANDOM=1 pytest tests/test_differential_torch.py`` explores
+#: further (20x the examples, new ones on each run) than the fixed examples CI runs.
+SCALE = int(os.environ.get("TBCORE_DIFF_SCALE", "1"))
+RANDOM = os.environ.get("TBCORE_DIFF_RANDOM") == "1"
+
+
 def diff(max_examples: int = 40) -> settings:
     """Reproducible in CI: the same examples on every run, no example database."""
     return settings(
         deadline=None,
-        derandomize=True,
+        derandomize=not RANDOM,
         database=None,
-        max_examples=max_examples,
+        max_examples=max_examples * SCALE,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
 
@@ -513,3 +520,64 @@ def test_add_mesh(mesh, kind):
             # fractional float colors are rounded by tbcore, where the mesh plugin truncates torch's
             expected = np.rint(values) if tag.endswith("_COLOR") else values
             np.testing.assert_array_equal(ours[tag][1].astype(np.float32), expected)
+
+
+# ---------------------------------------------------------------- add_embedding
+
+labels = st.one_of(
+    st.text(st.characters(codec="utf-8", exclude_characters="\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), max_size=6),
+    st.integers(-1000, 1000),
+    finite(np.float64),
+)
+
+
+@st.composite
+def embeddings(draw: st.DrawFn) -> dict[str, Any]:
+    """add_embedding arguments: (N, D) points, optional labels (one column or rows with a header), thumbnails."""
+    count = draw(st.integers(1, 12))
+    arguments: dict[str, Any] = {"mat": draw(real_arrays([np.float32, np.float64, np.int64], (count, draw(st.integers(1, 5)))))}
+    columns = draw(st.sampled_from([0, 1, 2, 3]))
+    if columns == 1:
+        arguments["metadata"] = draw(st.lists(labels, min_size=count, max_size=count))
+    elif columns:
+        arguments["metadata"] = draw(st.lists(st.lists(labels, min_size=columns, max_size=columns), min_size=count, max_size=count))
+        arguments["metadata_header"] = [f"col{i}" for i in range(columns)]
+    if draw(st.booleans()):
+        # square float thumbnails: torch's sprite canvas is square, and it multiplies uint8 by 255
+        # too (both deliberate differences, docs/types/embedding.md)
+        side = draw(st.integers(1, 6))
+        thumbnails = draw(real_arrays([np.float32], (count, draw(st.sampled_from([1, 3])), side, side), 0, 1))
+        arguments["label_img"] = torch.from_numpy(thumbnails)
+    arguments["global_step"] = draw(st.none() | st.integers(0, 99_999))
+    arguments["tag"] = draw(st.sampled_from(["default", "features", "a b", "x%y"]))
+    return arguments
+
+
+def projector_content(run_dir: pathlib.Path) -> list[dict[str, Any]]:
+    """Return each embedding of the run's projector config with the content of its files, as the projector reads them."""
+    from google.protobuf import text_format
+    from tensorboard.plugins.projector import projector_config_pb2, projector_plugin
+
+    config = text_format.Parse((run_dir / "projector_config.pbtxt").read_text(), projector_config_pb2.ProjectorConfig())
+    found = []
+    for info in config.embeddings:
+        info.ClearField("tensor_shape")  # tbcore records it, torch leaves it to the projector
+        files = {"tensor": projector_plugin._read_tensor_tsv_file(str(run_dir / info.tensor_path))}
+        if info.metadata_path:
+            files["metadata"] = (run_dir / info.metadata_path).read_bytes()
+        if info.sprite.image_path:
+            files["sprite"] = png_pixels((run_dir / info.sprite.image_path).read_bytes())
+        found.append({"info": text_format.MessageToString(info), **files})
+    return found
+
+
+@diff(40)
+@given(embeddings())
+def test_add_embedding(arguments):
+    with both(lambda w: w.add_embedding(**arguments)) as runs:
+        [theirs], [ours] = projector_content(runs.theirs), projector_content(runs.ours)
+        assert ours["info"] == theirs["info"]
+        np.testing.assert_array_equal(ours["tensor"], theirs["tensor"])  # float32 both: the projector's type
+        assert ours.get("metadata") == theirs.get("metadata")
+        if "sprite" in theirs:
+            np.testing.assert_array_equal(ours["sprite"], theirs["sprite"])
