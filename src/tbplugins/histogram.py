@@ -154,10 +154,12 @@ def histogram_proto(
         limits = tensorflow_edges()
     elif finite_count:
         try:
-            limits = _edges(flat, bins, low, high)
+            with np.errstate(over="ignore", invalid="ignore"):  # a range beyond float64 fails below instead
+                limits = _edges(flat, bins, low, high)
             if not isinstance(bins, np.ndarray) and np.any(np.diff(limits) <= 0):  # numpy < 1.24 does not raise
                 raise ValueError("the bin edges are not strictly increasing in float64")
-        except (ValueError, IndexError) as exc:  # bins too fine for float64 (numpy < 1.24: IndexError)
+        # bins too fine for float64 (numpy < 1.24: IndexError), or a range beyond it (OverflowError)
+        except (ValueError, IndexError, OverflowError) as exc:
             raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
         counts = np.zeros(len(limits) - 1)
         for _chunk, finite in _chunks(flat):
