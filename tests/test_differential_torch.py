@@ -294,7 +294,7 @@ def images(draw: st.DrawFn, batch: bool) -> tuple[np.ndarray, str]:
     """An image (or a batch) in a random layout, with its ``dataformats``: uint8, bool, or floats around [0, 1]."""
     letters = "NCHW" if batch else draw(st.sampled_from(["CHW", "HW"]))
     layout = "".join(draw(st.permutations(letters)))
-    sizes = {"N": draw(st.integers(1, 11)), "C": draw(st.sampled_from([1, 3] if batch else [1, 2, 3, 4]))}
+    sizes = {"N": draw(st.integers(1, 11)), "C": draw(st.sampled_from([1, 3, 4] if batch else [1, 2, 3, 4]))}
     sizes |= {"H": draw(st.integers(1, 9)), "W": draw(st.integers(1, 9))}
     shape = tuple(sizes[letter] for letter in layout)
     low, high = draw(st.sampled_from([(0, 1), (-0.5, 1.5)]))  # out of [0, 1]: clipped by both
@@ -352,8 +352,14 @@ def test_add_image(image, kind):
 @given(images(batch=True), input_kinds)
 def test_add_images(image, kind):
     array, layout = image
+    channels = array.shape[layout.upper().index("C")]
     value = as_input(array, kind)
-    with both(lambda w: w.add_images("i", value, 0, dataformats=layout)) as runs:
+    with both(lambda w: w.add_images("i", value, 0, dataformats=layout), may_fail=channels == 4) as runs:
+        if channels == 4:
+            # torch's make_grid takes 1 or 3 channels (AssertionError); tbcore tiles RGBA (docs/types/image.md)
+            assert isinstance(runs.torch_error, AssertionError) and runs.our_error is None
+            assert image_blob(runs.ours)[2].shape[2] == 4
+            return
         check_same_image(runs, array, layout)
 
 
@@ -432,7 +438,7 @@ def wav_samples(run_dir: pathlib.Path) -> tuple[np.ndarray, int]:
     real_arrays(
         FLOAT_DTYPES,
         st.sampled_from([(2,), (1, 2), (2, 1), (1, 1, 2)]).flatmap(
-            lambda axes: st.integers(2, 400).map(lambda n: tuple(n if a == 2 else 1 for a in axes))
+            lambda axes: st.integers(1, 400).map(lambda n: tuple(n if a == 2 else 1 for a in axes))
         ),
         -1.5,
         1.5,
@@ -443,17 +449,23 @@ def wav_samples(run_dir: pathlib.Path) -> tuple[np.ndarray, int]:
 def test_add_audio(array, sample_rate, kind):
     # int16 input: a deliberate difference (torch clips it to [-1, 1] and scales; docs/types/audio.md)
     value = as_input(array, kind)
-    with both(lambda w: w.add_audio("a", value, 0, sample_rate=sample_rate)) as runs:
-        theirs, their_rate = wav_samples(runs.theirs)
+    with both(lambda w: w.add_audio("a", value, 0, sample_rate=sample_rate), may_fail=array.size == 1) as runs:
         ours, our_rate = wav_samples(runs.ours)
-        assert their_rate == our_rate == sample_rate
-        assert theirs.shape == ours.shape == (array.size, 1)
+        assert our_rate == sample_rate and ours.shape == (array.size, 1)
         exact = np.clip(array.reshape(-1, 1).astype(np.float64), -1, 1) * 32767
         # tbcore rounds x * 32767 (computed in float32: within 0.5 of the exact product, plus float32's
-        # rounding of it); torch truncates it towards zero, computed in the input's dtype
+        # rounding of it)
         assert np.abs(ours - exact).max() <= 0.5 + 32767 * 2**-24
-        if array.dtype != np.float16:
+        if array.size == 1:
+            # torch squeezes one sample to 0-d and raises "input tensor should be 1 dimensional"
+            assert isinstance(runs.torch_error, AssertionError)
+            return
+        theirs, their_rate = wav_samples(runs.theirs)
+        assert their_rate == sample_rate and theirs.shape == ours.shape
+        if array.dtype != np.float16:  # torch truncates x * 32767 towards zero: at most one step away
             assert np.abs(ours.astype(int) - theirs).max() <= 1
+        # float16: torch multiplies in float16, which rounds to steps of up to 16 and makes 1.0 (32768 in
+        # float16) wrap around to -32768 in int16 (docs/types/audio.md); tbcore's samples are checked above
 
 
 # ---------------------------------------------------------------- add_hparams
