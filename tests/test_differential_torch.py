@@ -251,14 +251,18 @@ def bins_options(draw: st.DrawFn) -> Any:
     st.sampled_from([1.0, 1e-30, 1e-6, 1e6, 1e30]),
     bins_options(),
     st.one_of(st.none(), st.integers(1, 64)),
-    input_kinds,
+    st.sampled_from(["numpy", "torch", "bf16"]),
 )
 def test_add_histogram(array, scale, bins, max_bins, kind):
     if array.dtype.kind == "f":
         with np.errstate(over="ignore"):
             array = (array * scale).astype(array.dtype)  # large and tiny magnitudes
         assume(np.isfinite(array).all())  # NaN/inf: a deliberate difference (migration.md)
-    value = as_input(array, kind)
+    if kind == "bf16":
+        value = torch.from_numpy(array.astype(np.float32)).to(torch.bfloat16)
+        assume(bf16_fits_f16(value))
+    else:
+        value = as_input(array, kind)
     with both(lambda w: w.add_histogram("h", value, 0, bins=bins, max_bins=max_bins), may_fail=True) as runs:
         if runs.torch_error is not None:
             histogram_torch_failed(runs, bins)
@@ -617,3 +621,46 @@ def test_add_embedding(arguments):
         assert ours.get("metadata") == theirs.get("metadata")
         if "sprite" in theirs:
             np.testing.assert_array_equal(ours["sprite"], theirs["sprite"])
+
+
+# ---------------------------------------------------------------- add_video
+
+
+def gif_frames(run_dir: pathlib.Path, frame_ms: int) -> np.ndarray:
+    """Return the frames (T, H, W, 3) of the run's one GIF, as TensorBoard's loader holds it.
+
+    Pillow stores identical consecutive frames once, lasting their total time: such a frame is
+    repeated once per ``frame_ms`` of its duration, so the result is what the animation shows.
+    """
+    from PIL import ImageSequence
+
+    _, blob = only(run_dir, "images")
+    image = Image.open(io.BytesIO(blob.tolist()[2]))
+    frames = [(np.asarray(frame.convert("RGB")), frame.info["duration"]) for frame in ImageSequence.Iterator(image)]
+    assert all(duration % frame_ms == 0 for _, duration in frames)
+    return np.stack([frame for frame, duration in frames for _ in range(duration // frame_ms)])
+
+
+@pytest.mark.slow
+@diff(20)
+@given(
+    st.tuples(
+        st.integers(1, 5), st.integers(1, 3), st.sampled_from([1, 3]), st.integers(1, 4), st.integers(1, 4)
+    ).flatmap(lambda shape: real_arrays([np.uint8], shape)),
+    input_kinds,
+)
+def test_add_video(array, kind):
+    from torch.utils.tensorboard._utils import _prepare_video
+
+    with both(lambda w: w.add_video("v", as_input(array, kind), 0, fps=4)) as runs:
+        # torch 2.13 + moviepy 2 writes a value holding only the tag, which TensorBoard ignores
+        # (docs/types/video.md): its run has no image. The frames torch would have encoded are
+        # those of its _prepare_video and uint8 scaling, which tbcore's GIF holds (at most 256
+        # colours per frame here, so the palette is exact).
+        assert [name for name, _ in tensors(runs.theirs).values()] == []
+        expected = np.clip(_prepare_video(array).astype(np.float32) * 255, 0, 255).astype(np.uint8)
+        frames = gif_frames(runs.ours, 250)
+        expected = np.broadcast_to(expected, (*expected.shape[:3], 3))  # grey: RGB in the GIF
+        assert frames.shape == expected.shape
+        # torch divides uint8 by 255 and multiplies back, which can lose 1; tbcore keeps uint8 as is
+        assert set(np.unique(frames.astype(int) - expected)) <= {0, 1}
