@@ -173,9 +173,13 @@ def bf16_fits_f16(value: Any) -> bool:
 @st.composite
 def scalar_values(draw: st.DrawFn) -> Any:
     """One number in each form add_scalar takes: Python, numpy scalar, 0-d / (1,) arrays and tensors."""
-    form = draw(st.sampled_from(["float", "int", "bool", "numpy", "array", "tensor", "bf16"]))
+    form = draw(st.sampled_from(["float", "int", "bool", "fraction", "decimal", "numpy", "array", "tensor", "bf16"]))
     if form == "float":
         return draw(st.floats())
+    if form == "fraction":
+        return draw(st.fractions(-(10**6), 10**6))
+    if form == "decimal":
+        return draw(st.decimals(allow_nan=False))
     if form == "int":
         return draw(st.integers(-(2**70), 2**70))  # beyond int64 too (within float range; see migration.md)
     if form == "bool":
