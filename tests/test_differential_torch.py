@@ -113,11 +113,17 @@ def only(run_dir: pathlib.Path, plugin: str) -> tuple[str, np.ndarray]:
     return tag, points[0][1]
 
 
-def as_input(array: np.ndarray, kind: str) -> Any:
-    """Return ``array`` as the user passes it: a numpy array, a torch tensor or a (nested) list."""
+def as_input(array: np.ndarray, kind: str, writer: Any = None) -> Any:
+    """Return ``array`` as the user passes it to ``writer``: a numpy array, a torch tensor, or a (nested) list.
+
+    torch takes no lists, so for ``kind="list"`` only tbcore gets the list and torch the array:
+    the property then checks that tbcore reads a list as the array it holds.
+    """
     if kind == "torch":
         return torch.from_numpy(np.ascontiguousarray(array))
-    if kind == "list":
+    if kind == "bf16":
+        return torch.from_numpy(array.astype(np.float32)).to(torch.bfloat16)
+    if kind == "list" and isinstance(writer, SummaryWriter):
         return array.tolist()
     return array
 
@@ -157,7 +163,7 @@ def real_arrays(
     return draw(hnp.arrays(dtype, shape, elements=elements))
 
 
-input_kinds = st.sampled_from(["numpy", "torch"])
+input_kinds = st.sampled_from(["numpy", "torch", "list"])
 
 
 # ---------------------------------------------------------------- add_scalar, add_scalars
@@ -255,7 +261,7 @@ def bins_options(draw: st.DrawFn) -> Any:
     st.sampled_from([1.0, 1e-30, 1e-6, 1e6, 1e30]),
     bins_options(),
     st.one_of(st.none(), st.integers(1, 64)),
-    st.sampled_from(["numpy", "torch", "bf16"]),
+    st.sampled_from(["numpy", "torch", "list", "bf16"]),
 )
 def test_add_histogram(array, scale, bins, max_bins, kind):
     if array.dtype.kind == "f":
@@ -263,11 +269,9 @@ def test_add_histogram(array, scale, bins, max_bins, kind):
             array = (array * scale).astype(array.dtype)  # large and tiny magnitudes
         assume(np.isfinite(array).all())  # NaN/inf: a deliberate difference (migration.md)
     if kind == "bf16":
-        value = torch.from_numpy(array.astype(np.float32)).to(torch.bfloat16)
-        assume(bf16_fits_f16(value))
-    else:
-        value = as_input(array, kind)
-    with both(lambda w: w.add_histogram("h", value, 0, bins=bins, max_bins=max_bins), may_fail=True) as runs:
+        assume(bf16_fits_f16(as_input(array, kind)))
+    call = lambda w: w.add_histogram("h", as_input(array, kind, w), 0, bins=bins, max_bins=max_bins)  # noqa: E731
+    with both(call, may_fail=True) as runs:
         if runs.torch_error is not None:
             histogram_torch_failed(runs, bins)
             return
@@ -346,8 +350,8 @@ def check_same_image(runs: Runs, array: np.ndarray, layout: str) -> None:
 def test_add_image(image, kind):
     array, layout = image
     channels = array.shape[layout.upper().index("C")] if "C" in layout.upper() else 1
-    value = as_input(array, kind)
-    with both(lambda w: w.add_image("i", value, 0, dataformats=layout), may_fail=channels == 2) as runs:
+    call = lambda w: w.add_image("i", as_input(array, kind, w), 0, dataformats=layout)  # noqa: E731
+    with both(call, may_fail=channels == 2) as runs:
         if channels == 2:
             # torch writes grey+alpha (PIL's LA); tbcore takes 1, 3 or 4 channels (docs/types/image.md)
             assert runs.torch_error is None and isinstance(runs.our_error, ValueError)
@@ -361,8 +365,8 @@ def test_add_image(image, kind):
 def test_add_images(image, kind):
     array, layout = image
     channels = array.shape[layout.upper().index("C")]
-    value = as_input(array, kind)
-    with both(lambda w: w.add_images("i", value, 0, dataformats=layout), may_fail=channels == 4) as runs:
+    call = lambda w: w.add_images("i", as_input(array, kind, w), 0, dataformats=layout)  # noqa: E731
+    with both(call, may_fail=channels == 4) as runs:
         if channels == 4:
             # torch's make_grid takes 1 or 3 channels (AssertionError); tbcore tiles RGBA (docs/types/image.md)
             assert isinstance(runs.torch_error, AssertionError) and runs.our_error is None
@@ -415,11 +419,12 @@ def test_add_pr_curve(inputs, kind):
     # torch computes it in the input's dtype, where float16/float32 rounding lifts a p just below a
     # threshold into the bucket above (docs/types/pr_curve.md). torch gets the same values as float64.
     exact = predictions.astype(np.float64)
-    labels, predictions, exact = as_input(labels, kind), as_input(predictions, kind), as_input(exact, kind)
 
     def call(writer: Any) -> None:
         value = predictions if isinstance(writer, SummaryWriter) else exact
-        writer.add_pr_curve("p", labels, value, 0, num_thresholds, weights)
+        writer.add_pr_curve(
+            "p", as_input(labels, kind, writer), as_input(value, kind, writer), 0, num_thresholds, weights
+        )
 
     with both(call) as runs:
         (_, theirs), (_, ours) = only(runs.theirs, "pr_curves"), only(runs.ours, "pr_curves")
@@ -456,8 +461,8 @@ def wav_samples(run_dir: pathlib.Path) -> tuple[np.ndarray, int]:
 )
 def test_add_audio(array, sample_rate, kind):
     # int16 input: a deliberate difference (torch clips it to [-1, 1] and scales; docs/types/audio.md)
-    value = as_input(array, kind)
-    with both(lambda w: w.add_audio("a", value, 0, sample_rate=sample_rate), may_fail=array.size == 1) as runs:
+    call = lambda w: w.add_audio("a", as_input(array, kind, w), 0, sample_rate=sample_rate)  # noqa: E731
+    with both(call, may_fail=array.size == 1) as runs:
         ours, our_rate = wav_samples(runs.ours)
         assert our_rate == sample_rate and ours.shape == (array.size, 1)
         exact = np.clip(array.reshape(-1, 1).astype(np.float64), -1, 1) * 32767
@@ -547,10 +552,12 @@ def mesh_content(run_dir: pathlib.Path) -> dict[str, Any]:
 @diff(30)
 @given(meshes(), input_kinds)
 def test_add_mesh(mesh, kind):
-    vertices, colors, faces, config = (
-        None if a is None else as_input(a, kind) if isinstance(a, np.ndarray) else a for a in mesh
-    )
-    call = lambda w: w.add_mesh("m", vertices, colors=colors, faces=faces, config_dict=config, global_step=0)  # noqa: E731
+    vertices, colors, faces, config = mesh
+
+    def call(w: Any) -> None:
+        colors_, faces_ = (None if a is None else as_input(a, kind, w) for a in (colors, faces))
+        w.add_mesh("m", as_input(vertices, kind, w), colors=colors_, faces=faces_, config_dict=config, global_step=0)
+
     with both(call) as runs:
         theirs, ours = mesh_content(runs.theirs), mesh_content(runs.ours)
         assert sorted(ours) == sorted(theirs)
@@ -656,7 +663,7 @@ def gif_frames(run_dir: pathlib.Path, frame_ms: int) -> np.ndarray:
 def test_add_video(array, kind):
     from torch.utils.tensorboard._utils import _prepare_video
 
-    with both(lambda w: w.add_video("v", as_input(array, kind), 0, fps=4)) as runs:
+    with both(lambda w: w.add_video("v", as_input(array, kind, w), 0, fps=4)) as runs:
         # torch 2.13 + moviepy 2 writes a value holding only the tag, which TensorBoard ignores
         # (docs/types/video.md): its run has no image. The frames torch would have encoded are
         # those of its _prepare_video and uint8 scaling, which tbcore's GIF holds (at most 256
