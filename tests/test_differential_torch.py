@@ -675,3 +675,48 @@ def test_add_video(array, kind):
         assert frames.shape == expected.shape
         # torch divides uint8 by 255 and multiplies back, which can lose 1; tbcore keeps uint8 as is
         assert set(np.unique(frames.astype(int) - expected)) <= {0, 1}
+
+
+# ---------------------------------------------------------------- add_histogram_raw, add_pr_curve_raw
+
+
+@st.composite
+def raw_histograms(draw: st.DrawFn) -> dict[str, Any]:
+    """add_histogram_raw arguments: non-decreasing right edges, counts >= 0, min <= max around them."""
+    edges = sorted(draw(st.lists(finite(np.float64, -1e6, 1e6), min_size=1, max_size=30)))
+    counts = draw(st.lists(st.integers(0, 1000) | finite(np.float64, 0, 1e3), min_size=len(edges), max_size=len(edges)))
+    low = draw(finite(np.float64, -1e7, edges[0]))
+    return {
+        "min": low,
+        "max": edges[-1],
+        "num": int(sum(counts)),
+        "sum": draw(finite(np.float64)),
+        "sum_squares": draw(finite(np.float64, 0)),
+        "bucket_limits": edges,
+        "bucket_counts": counts,
+    }
+
+
+@diff(40)
+@given(raw_histograms(), st.sampled_from(["numpy", "list"]))
+def test_add_histogram_raw(arguments, kind):
+    def call(w: Any) -> None:
+        arrays = {k: as_input(np.array(arguments[k]), kind, w) for k in ("bucket_limits", "bucket_counts")}
+        w.add_histogram_raw("h", **(arguments | arrays), global_step=0)
+
+    with both(call) as runs:
+        (_, theirs), (_, ours) = only(runs.theirs, "histograms"), only(runs.ours, "histograms")
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@diff(40)
+@given(
+    st.integers(1, 127).flatmap(
+        lambda n: st.lists(real_arrays([np.float32, np.float64, np.int64], n, 0, 1e4), min_size=6, max_size=6)
+    )
+)
+def test_add_pr_curve_raw(arrays):
+    call = lambda w: w.add_pr_curve_raw("p", *arrays, global_step=0, num_thresholds=len(arrays[0]))  # noqa: E731
+    with both(call) as runs:
+        (_, theirs), (_, ours) = only(runs.theirs, "pr_curves"), only(runs.ours, "pr_curves")
+        np.testing.assert_array_equal(ours, theirs)
