@@ -214,6 +214,18 @@ def test_add_scalar(value, new_style):
 
 @diff()
 @given(
+    st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=20),
+    st.integers(0, 2**63 - 1).flatmap(lambda n: st.sampled_from([n, np.int64(n), torch.tensor(n)])),
+    st.floats(allow_nan=False),
+)
+def test_add_scalar_tags_and_steps(tag, step, value):
+    with both(lambda w: w.add_scalar(tag, value, step)) as runs:
+        expected = {tag: ("scalars", [(int(step), np.float32(value))])}
+        assert tensors(runs.theirs) == tensors(runs.ours) == expected
+
+
+@diff()
+@given(
     st.dictionaries(
         st.text(st.characters(codec="utf-8", exclude_characters="/\\\x00"), min_size=1, max_size=8).filter(
             lambda key: key not in (".", "..")
@@ -484,9 +496,9 @@ def test_add_audio(array, sample_rate, kind):
 
 # ---------------------------------------------------------------- add_hparams
 
-hparam_names = st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=6)
+hparam_names = st.text(st.characters(codec="utf-8"), min_size=1, max_size=6)
 # bools: a deliberate difference (torch stores True as the number 1.0; docs/types/hparams.md)
-hparam_values = st.one_of(st.text(max_size=8), st.integers(-(2**31), 2**31), finite(np.float64))
+hparam_values = st.one_of(st.text(max_size=8), st.integers(-(2**70), 2**70), finite(np.float64))
 
 
 def hparams_content(run_dir: pathlib.Path) -> dict[str, Any]:
@@ -584,7 +596,9 @@ def embeddings(draw: st.DrawFn) -> dict[str, Any]:
     """add_embedding arguments: (N, D) points, optional labels (one column or rows with a header), thumbnails."""
     count = draw(st.integers(1, 12))
     arguments: dict[str, Any] = {
-        "mat": draw(real_arrays([np.float32, np.float64, np.int64], (count, draw(st.integers(1, 5)))))
+        "mat": draw(
+            real_arrays([np.float16, np.float32, np.float64, np.int64, np.uint8], (count, draw(st.integers(1, 5))))
+        )
     }
     columns = draw(st.sampled_from([0, 1, 2, 3]))
     if columns == 1:
