@@ -40,7 +40,7 @@ SCALE = int(os.environ.get("TBCORE_DIFF_SCALE", "1"))
 RANDOM = os.environ.get("TBCORE_DIFF_RANDOM") == "1"
 
 
-def diff(max_examples: int = 40) -> settings:
+def diff(max_examples: int) -> settings:
     """Reproducible in CI: the same examples on every run, no example database."""
     return settings(
         deadline=None,
@@ -201,7 +201,7 @@ def scalar_values(draw: st.DrawFn) -> Any:
     return torch.tensor(draw(st.floats(allow_nan=False)), dtype=torch.bfloat16).reshape(array.shape)
 
 
-@diff()
+@diff(100)
 @given(scalar_values(), st.booleans())
 def test_add_scalar(value, new_style):
     if isinstance(value, torch.Tensor) and value.dtype == torch.bfloat16:
@@ -212,7 +212,7 @@ def test_add_scalar(value, new_style):
         np.testing.assert_array_equal(got, expected)  # exact: both round the number once to float32
 
 
-@diff()
+@diff(100)
 @given(
     st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=20),
     st.integers(0, 2**63 - 1).flatmap(lambda n: st.sampled_from([n, np.int64(n), torch.tensor(n)])),
@@ -220,11 +220,12 @@ def test_add_scalar(value, new_style):
 )
 def test_add_scalar_tags_and_steps(tag, step, value):
     with both(lambda w: w.add_scalar(tag, value, step)) as runs:
-        expected = {tag: ("scalars", [(int(step), np.float32(value))])}
+        with np.errstate(over="ignore"):
+            expected = {tag: ("scalars", [(int(step), np.float32(value))])}
         assert tensors(runs.theirs) == tensors(runs.ours) == expected
 
 
-@diff()
+@diff(100)
 @given(
     st.dictionaries(
         st.text(st.characters(codec="utf-8", exclude_characters="/\\\x00"), min_size=1, max_size=8).filter(
@@ -268,7 +269,7 @@ def bins_options(draw: st.DrawFn) -> Any:
     return sorted(edges)
 
 
-@diff(80)
+@diff(200)
 @given(
     real_arrays(FLOAT_DTYPES + INT_DTYPES + [np.bool_], shapes),
     st.sampled_from([1.0, 1e-30, 1e-6, 1e6, 1e30]),
@@ -358,7 +359,7 @@ def check_same_image(runs: Runs, array: np.ndarray, layout: str) -> None:
     np.testing.assert_array_equal(ours.astype(int), theirs + (fraction >= 0.5))
 
 
-@diff(60)
+@diff(150)
 @given(images(batch=False), input_kinds)
 def test_add_image(image, kind):
     array, layout = image
@@ -373,7 +374,7 @@ def test_add_image(image, kind):
         check_same_image(runs, array, layout)
 
 
-@diff(60)
+@diff(150)
 @given(images(batch=True), input_kinds)
 def test_add_images(image, kind):
     array, layout = image
@@ -391,7 +392,7 @@ def test_add_images(image, kind):
 # ---------------------------------------------------------------- add_text
 
 
-@diff()
+@diff(100)
 @given(st.text(max_size=50), st.sampled_from(["t", "a/b", "notes x"]))
 def test_add_text(text, tag):
     with both(lambda w: w.add_text(tag, text, 0)) as runs:
@@ -424,7 +425,7 @@ def pr_inputs(draw: st.DrawFn) -> tuple[Any, Any, int, Any]:
     return labels, predictions, draw(st.integers(1, 127)), weights
 
 
-@diff(60)
+@diff(150)
 @given(pr_inputs(), input_kinds)
 def test_add_pr_curve(inputs, kind):
     labels, predictions, num_thresholds, weights = inputs
@@ -459,7 +460,7 @@ def wav_samples(run_dir: pathlib.Path) -> tuple[np.ndarray, int]:
         return data.reshape(-1, file.getnchannels()), file.getframerate()
 
 
-@diff(60)
+@diff(150)
 @given(
     real_arrays(
         FLOAT_DTYPES,
@@ -519,7 +520,7 @@ def hparams_content(run_dir: pathlib.Path) -> dict[str, Any]:
     return content | {"scalars": {tag: [(s, a.item()) for s, a in points] for tag, (_, points) in scalars.items()}}
 
 
-@diff(30)
+@diff(60)
 @given(
     st.dictionaries(hparam_names, hparam_values, min_size=1, max_size=4),
     st.dictionaries(hparam_names.map(lambda name: f"m/{name}"), finite(np.float64), min_size=1, max_size=3),
@@ -562,7 +563,7 @@ def mesh_content(run_dir: pathlib.Path) -> dict[str, Any]:
     }
 
 
-@diff(30)
+@diff(60)
 @given(meshes(), input_kinds)
 def test_add_mesh(mesh, kind):
     vertices, colors, faces, config = mesh
@@ -585,7 +586,8 @@ def test_add_mesh(mesh, kind):
 # ---------------------------------------------------------------- add_embedding
 
 labels = st.one_of(
-    st.text(st.characters(codec="utf-8", exclude_characters="\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), max_size=6),
+    # tabs and line breaks: tbcore writes spaces, torch breaks the TSV (docs/types/embedding.md)
+    st.text(st.characters(codec="utf-8", exclude_characters="\t\n\r"), max_size=6),
     st.integers(-1000, 1000),
     finite(np.float64),
 )
@@ -637,7 +639,7 @@ def projector_content(run_dir: pathlib.Path) -> list[dict[str, Any]]:
     return found
 
 
-@diff(40)
+@diff(80)
 @given(embeddings())
 def test_add_embedding(arguments):
     with both(lambda w: w.add_embedding(**arguments)) as runs:
@@ -667,8 +669,7 @@ def gif_frames(run_dir: pathlib.Path, frame_ms: int) -> np.ndarray:
     return np.stack([frame for frame, duration in frames for _ in range(duration // frame_ms)])
 
 
-@pytest.mark.slow
-@diff(20)
+@diff(30)
 @given(
     st.tuples(
         st.integers(1, 5), st.integers(1, 3), st.sampled_from([1, 3]), st.integers(1, 4), st.integers(1, 4)
@@ -712,7 +713,7 @@ def raw_histograms(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@diff(40)
+@diff(80)
 @given(raw_histograms(), st.sampled_from(["numpy", "list"]))
 def test_add_histogram_raw(arguments, kind):
     def call(w: Any) -> None:
@@ -724,7 +725,7 @@ def test_add_histogram_raw(arguments, kind):
         np.testing.assert_array_equal(ours, theirs)
 
 
-@diff(40)
+@diff(80)
 @given(
     st.integers(1, 127).flatmap(
         lambda n: st.lists(real_arrays([np.float32, np.float64, np.int64], n, 0, 1e4), min_size=6, max_size=6)
