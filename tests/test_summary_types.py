@@ -150,6 +150,9 @@ def test_histogram_nan_and_inf_are_data(logdir):
         ({"values": [1e20], "bins": 3}, ValueError, r"bins: numpy.histogram cannot bin these values"),
         # found by tests/test_differential_torch.py: numpy's "fd" width overflows (torch: OverflowError)
         ({"values": [1.7976931348623157e308, -1e292, 0.0, 0.0], "bins": "fd"}, ValueError, r"bins: numpy.histogram"),
+        # found there too: numpy's "scott" width overflows and gives one edge (torch: "'list' argument must
+        # have no negative elements"; tbcore wrote a histogram with no count)
+        ({"values": [1e300, 0.0], "bins": "scott"}, ValueError, r"bins: numpy.histogram cannot .* 1 bin edge"),
     ],
 )
 def test_histogram_bad_input(logdir, rejects, kwargs, error, match):

@@ -158,6 +158,8 @@ def histogram_proto(
                 limits = _edges(flat, bins, low, high)
             if not isinstance(bins, np.ndarray) and np.any(np.diff(limits) <= 0):  # numpy < 1.24 does not raise
                 raise ValueError("the bin edges are not strictly increasing in float64")
+            if len(limits) < 2:  # a rule's bin width overflowed (e.g. "scott" on [1e300, 0]): numpy gives one edge
+                raise ValueError(f"the rule gave {len(limits)} bin edge(s)")
         # bins too fine for float64 (numpy < 1.24: IndexError), or a range beyond it (OverflowError)
         except (ValueError, IndexError, OverflowError) as exc:
             raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
