@@ -15,6 +15,7 @@ import contextlib
 import io
 import os
 import pathlib
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
@@ -772,3 +773,24 @@ def test_add_pr_curve_raw(arrays):
     with both(call) as runs:
         (_, theirs), (_, ours) = only(runs.theirs, "pr_curves"), only(runs.ours, "pr_curves")
         np.testing.assert_array_equal(ours, theirs)
+
+
+# ---------------------------------------------------------------- add_custom_scalars
+
+chart_tags = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=8)
+charts = st.one_of(
+    # Multiline tags are regular expressions; an invalid one is an error in tbcore (docs/types/custom_scalars.md)
+    st.tuples(st.just("Multiline"), st.lists(chart_tags.map(re.escape), min_size=1, max_size=4)),
+    st.tuples(st.just("Margin"), st.lists(chart_tags, min_size=3, max_size=3)),
+).map(list)
+
+
+@diff(60)
+@given(st.dictionaries(chart_tags, st.dictionaries(chart_tags, charts, min_size=1, max_size=3), min_size=1, max_size=3))
+def test_add_custom_scalars(layout):
+    # one call: several calls merge in tbcore, where torch keeps the last one (docs/types/custom_scalars.md)
+    from tensorboard.plugins.custom_scalar import layout_pb2
+
+    with both(lambda w: w.add_custom_scalars(layout)) as runs:
+        (_, theirs), (_, ours) = only(runs.theirs, "custom_scalars"), only(runs.ours, "custom_scalars")
+        assert layout_pb2.Layout.FromString(ours.item()) == layout_pb2.Layout.FromString(theirs.item())
