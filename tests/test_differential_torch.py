@@ -1,190 +1,46 @@
-"""Differential property tests: the same calls through torch's and tbcore's SummaryWriter, judged by TensorBoard.
+"""Differential property tests, scalars to hparams: the same calls through torch's and tbcore's SummaryWriter.
 
-Each property draws inputs across what users pass (dtypes, shapes, layouts, value ranges,
-numpy arrays, torch tensors and Python numbers), writes them with
+Each property draws inputs across what users pass (dtypes, shapes, value ranges, numpy arrays,
+torch tensors, nested lists and Python numbers), writes them with
 ``torch.utils.tensorboard.SummaryWriter`` into one run and with ``tbcore.SummaryWriter`` into
-another, and compares what TensorBoard's own loader reads back, decoded with TensorBoard's
-``make_ndarray`` and the plugins' parsers. Where the two legitimately differ (the deliberate
-differences of docs/guide/migration.md and docs/types/*.md, and torch's bugs), the property
-says so next to the exclusion or the tolerance.
+another, and compares what TensorBoard's own loader reads back (tests/differential.py). Where the
+two legitimately differ (the deliberate differences of docs/guide/migration.md and
+docs/types/*.md, and torch's bugs), the property says so next to the exclusion or the tolerance.
+The media types are in tests/test_differential_torch_media.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import pathlib
 import re
-import tempfile
-from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 torch = pytest.importorskip("torch")
-TorchWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
 
-from PIL import Image  # noqa: E402
-from tensorboard.util import tensor_util  # noqa: E402
-
+from differential import (  # noqa: E402 - needs torch
+    FLOAT_DTYPES,
+    INT_DTYPES,
+    Runs,
+    as_input,
+    bf16_fits_f16,
+    both,
+    diff,
+    finite,
+    input_kinds,
+    only,
+    real_arrays,
+    tensors,
+)
 from tbcore import SummaryWriter  # noqa: E402
 from tbcore.testing import tensorboard_accumulator  # noqa: E402
 
-#: ``TBCORE_DIFF_SCALE=20 TBCORE_DIFF_RANDOM=1 pytest tests/test_differential_torch.py`` explores
-#: further (20x the examples, new ones on each run) than the fixed examples CI runs.
-SCALE = int(os.environ.get("TBCORE_DIFF_SCALE", "1"))
-RANDOM = os.environ.get("TBCORE_DIFF_RANDOM") == "1"
-
-
-def diff(max_examples: int) -> settings:
-    """Reproducible in CI: the same examples on every run, no example database."""
-    return settings(
-        deadline=None,
-        derandomize=not RANDOM,
-        database=None,
-        max_examples=max_examples * SCALE,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
-
-
-FLOAT_DTYPES = [np.float16, np.float32, np.float64]
-INT_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8]
-
-
-# ---------------------------------------------------------------- writing and reading both runs
-
-
-class Runs(NamedTuple):
-    """The two runs one call wrote, and what each writer raised (None: it accepted the input)."""
-
-    theirs: pathlib.Path
-    ours: pathlib.Path
-    torch_error: Exception | None
-    our_error: Exception | None
-
-
-def _call(writer: Any, call: Callable[[Any], object]) -> Exception | None:
-    with writer:
-        try:
-            call(writer)
-        except Exception as error:  # noqa: BLE001 - the property decides what each side may raise
-            return error
-    return None
-
-
-@contextlib.contextmanager
-def both(call: Callable[[Any], object], *, may_fail: bool = False) -> Iterator[Runs]:
-    """Run ``call(writer)`` with torch's writer and with tbcore's, each in its own run.
-
-    Unless ``may_fail`` (then the property checks ``Runs.torch_error`` and ``Runs.our_error``),
-    an error of either call is re-raised.
-    """
-    with tempfile.TemporaryDirectory() as tmp:
-        theirs, ours = pathlib.Path(tmp, "torch"), pathlib.Path(tmp, "ours")
-        torch_error = _call(TorchWriter(str(theirs)), call)
-        our_error = _call(SummaryWriter(ours), call)
-        if not may_fail and (torch_error or our_error):
-            raise torch_error or our_error
-        yield Runs(theirs, ours, torch_error, our_error)
-
-
-def tensors(run_dir: pathlib.Path) -> dict[str, tuple[str, list[tuple[int, np.ndarray]]]]:
-    """Return ``{tag: (plugin_name, [(step, array), ...])}`` as TensorBoard's Python loader reads the run."""
-    acc = tensorboard_accumulator(run_dir)
-    return {
-        tag: (
-            acc.SummaryMetadata(tag).plugin_data.plugin_name,
-            [(event.step, tensor_util.make_ndarray(event.tensor_proto)) for event in acc.Tensors(tag)],
-        )
-        for tag in acc.Tags().get("tensors", [])
-    }
-
-
-def only(run_dir: pathlib.Path, plugin: str) -> tuple[str, np.ndarray]:
-    """Return the one (tag, array) of ``plugin`` in the run; it must hold exactly one tag with one point."""
-    found = [(tag, points) for tag, (name, points) in tensors(run_dir).items() if name == plugin]
-    assert len(found) == 1, found
-    tag, points = found[0]
-    assert [step for step, _ in points] == [0]
-    return tag, points[0][1]
-
-
-def as_input(array: np.ndarray, kind: str, writer: Any = None) -> Any:
-    """Return ``array`` as the user passes it to ``writer``: a numpy array, a torch tensor, or a (nested) list.
-
-    torch takes no lists, so for ``kind="list"`` only tbcore gets the list and torch the array:
-    the property then checks that tbcore reads a list as the array it holds.
-    """
-    if kind == "torch":
-        return torch.from_numpy(np.ascontiguousarray(array))
-    if kind == "bf16":
-        with np.errstate(over="ignore"):  # float64 beyond float32: inf, as bfloat16 would make it
-            return torch.from_numpy(array.astype(np.float32)).to(torch.bfloat16)
-    if kind == "list" and isinstance(writer, SummaryWriter):
-        return array.tolist()
-    return array
-
-
-def png_pixels(blob: bytes) -> np.ndarray:
-    """Decode a PNG into (H, W, C) uint8."""
-    array = np.asarray(Image.open(io.BytesIO(blob)))
-    return array[:, :, np.newaxis] if array.ndim == 2 else array
-
-
-# ---------------------------------------------------------------- strategies
-
-
-def finite(
-    dtype: Any, low: float | None = None, high: float | None = None, *, special: bool = False
-) -> st.SearchStrategy[float]:
-    """Finite values of a float dtype, optionally within [low, high]; with ``special``, NaN and ±inf too."""
-    width = {np.float16: 16, np.float32: 32, np.float64: 64}[dtype]
-    return st.floats(low, high, allow_nan=special, allow_infinity=special, width=width)
-
-
-@st.composite
-def real_arrays(
-    draw: st.DrawFn,
-    dtypes: list[Any],
-    shape: Any,
-    low: float | None = None,
-    high: float | None = None,
-    *,
-    special: bool = False,
-) -> np.ndarray:
-    """Arrays of one of ``dtypes`` (floats finite unless ``special``, within [low, high] when given),
-    sometimes all one value."""
-    dtype = draw(st.sampled_from(dtypes))
-    if np.issubdtype(dtype, np.floating):
-        elements = finite(dtype, low, high, special=special)
-    elif dtype is np.bool_:
-        elements = st.booleans()
-    else:
-        info = np.iinfo(dtype)
-        elements = st.integers(
-            int(info.min if low is None else max(low, info.min)), int(info.max if high is None else min(high, info.max))
-        )
-    if draw(st.booleans()):  # constant arrays (all-equal, single values) are where edge cases hide
-        return np.full(draw(shape) if isinstance(shape, st.SearchStrategy) else shape, draw(elements), dtype)
-    return draw(hnp.arrays(dtype, shape, elements=elements))
-
-
-input_kinds = st.sampled_from(["numpy", "torch", "list"])
-
-
 # ---------------------------------------------------------------- add_scalar, add_scalars
-
-
-#: torch converts bfloat16 tensors to float16 (``_prepare_pytorch``), which overflows above 65504 and
-#: rounds small values; tbcore keeps them exactly (float32). Only bfloat16 values float16 holds compare.
-def bf16_fits_f16(value: Any) -> bool:
-    """Whether a bfloat16 tensor's values survive torch's detour through float16 unchanged."""
-    return bool(torch.equal(value.to(torch.float16).to(torch.float32), value.to(torch.float32)))
 
 
 @st.composite
@@ -345,87 +201,6 @@ def histogram_torch_failed(runs: Runs, bins: Any) -> None:
         assert str(runs.our_error).startswith(f"bins: numpy.histogram cannot bin these values with bins={bins!r}")
 
 
-# ---------------------------------------------------------------- add_image, add_images
-
-PIXEL_DTYPES = [np.uint8, np.bool_, *FLOAT_DTYPES]  # other ints: a deliberate difference (docs/types/image.md)
-
-
-@st.composite
-def images(draw: st.DrawFn, batch: bool) -> tuple[np.ndarray, str]:
-    """An image (or a batch) in a random layout, with its ``dataformats``: uint8, bool, or floats around [0, 1]."""
-    letters = "NCHW" if batch else draw(st.sampled_from(["CHW", "HW"]))
-    layout = "".join(draw(st.permutations(letters)))
-    sizes = {"N": draw(st.integers(1, 11)), "C": draw(st.sampled_from([1, 3, 4] if batch else [1, 2, 3, 4]))}
-    sizes |= {"H": draw(st.integers(1, 9)), "W": draw(st.integers(1, 9))}
-    shape = tuple(sizes[letter] for letter in layout)
-    low, high = draw(st.sampled_from([(0, 1), (-0.5, 1.5), (None, None)]))  # out of [0, 1]: clipped by both
-    # ±inf too (255 and 0 in both); NaN: a deliberate difference (tbcore refuses it; migration.md)
-    array = draw(real_arrays(PIXEL_DTYPES, shape, low, high, special=low is None))
-    assume(not np.isnan(array).any())
-    if array.dtype == np.uint8:
-        array = draw(real_arrays([np.uint8], shape))
-    return array, draw(st.sampled_from([layout, layout.lower()]))
-
-
-def image_blob(run_dir: pathlib.Path) -> tuple[int, int, np.ndarray]:
-    """Return (width, height, pixels) of the run's one image as TensorBoard's loader holds it."""
-    _, blob = only(run_dir, "images")
-    width, height, png = blob.tolist()
-    return int(width), int(height), png_pixels(png)
-
-
-def torch_pixels(array: np.ndarray, layout: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return torch's scaled values ``s`` (float32, before its uint8 truncation) in (H, W, C), and their fraction."""
-    from torch.utils.tensorboard._utils import convert_to_HWC
-
-    hwc = convert_to_HWC(array, layout)
-    scale = np.float32(1 if hwc.dtype == np.uint8 else 255)
-    scaled = np.clip(hwc.astype(np.float32) * scale, 0, 255)
-    return scaled, scaled - np.floor(scaled)
-
-
-def check_same_image(runs: Runs, array: np.ndarray, layout: str) -> None:
-    """The two images have one size, and tbcore's pixels are torch's, rounded where torch truncates."""
-    width, height, theirs = image_blob(runs.theirs)
-    assert image_blob(runs.ours)[:2] == (width, height) == theirs.shape[1::-1]
-    ours = np.broadcast_to(image_blob(runs.ours)[2], theirs.shape)  # grey: one channel here, RGB in torch's
-    scaled, fraction = torch_pixels(array, layout)
-    np.testing.assert_array_equal(theirs, scaled.astype(np.uint8))  # what torch does, understood
-    # floats: torch truncates s = x * 255, tbcore rounds it (docs/types/image.md), so exactly the
-    # pixels whose fraction is >= 0.5 are one higher; uint8 and bool pixels are identical
-    np.testing.assert_array_equal(ours.astype(int), theirs + (fraction >= 0.5))
-
-
-@diff(150)
-@given(images(batch=False), input_kinds)
-def test_add_image(image, kind):
-    array, layout = image
-    channels = array.shape[layout.upper().index("C")] if "C" in layout.upper() else 1
-    call = lambda w: w.add_image("i", as_input(array, kind, w), 0, dataformats=layout)  # noqa: E731
-    with both(call, may_fail=channels == 2) as runs:
-        if channels == 2:
-            # torch writes grey+alpha (PIL's LA); tbcore takes 1, 3 or 4 channels (docs/types/image.md)
-            assert runs.torch_error is None and isinstance(runs.our_error, ValueError)
-            assert "expected 1, 3 or 4 channels" in str(runs.our_error)
-            return
-        check_same_image(runs, array, layout)
-
-
-@diff(150)
-@given(images(batch=True), input_kinds)
-def test_add_images(image, kind):
-    array, layout = image
-    channels = array.shape[layout.upper().index("C")]
-    call = lambda w: w.add_images("i", as_input(array, kind, w), 0, dataformats=layout)  # noqa: E731
-    with both(call, may_fail=channels == 4) as runs:
-        if channels == 4:
-            # torch's make_grid takes 1 or 3 channels (AssertionError); tbcore tiles RGBA (docs/types/image.md)
-            assert isinstance(runs.torch_error, AssertionError) and runs.our_error is None
-            assert image_blob(runs.ours)[2].shape[2] == 4
-            return
-        check_same_image(runs, array, layout)
-
-
 # ---------------------------------------------------------------- add_text
 
 
@@ -483,55 +258,6 @@ def test_add_pr_curve(inputs, kind):
         np.testing.assert_array_equal(ours, theirs)  # counts, precision and recall, float32 for float32
 
 
-# ---------------------------------------------------------------- add_audio
-
-
-def wav_samples(run_dir: pathlib.Path) -> tuple[np.ndarray, int]:
-    """Return the run's one clip (samples (L, C) int16, sample rate) as TensorBoard's loader holds it."""
-    import wave
-
-    _, clip = only(run_dir, "audio")
-    with wave.open(io.BytesIO(clip.reshape(-1)[0])) as file:
-        assert file.getsampwidth() == 2
-        data = np.frombuffer(file.readframes(file.getnframes()), "<i2")
-        return data.reshape(-1, file.getnchannels()), file.getframerate()
-
-
-@diff(150)
-@given(
-    real_arrays(
-        FLOAT_DTYPES,
-        st.sampled_from([(2,), (1, 2), (2, 1), (1, 1, 2)]).flatmap(
-            lambda axes: st.integers(1, 400).map(lambda n: tuple(n if a == 2 else 1 for a in axes))
-        ),
-        -1.5,
-        1.5,
-    ),
-    st.integers(1, 96_000),
-    input_kinds,
-)
-def test_add_audio(array, sample_rate, kind):
-    # int16 input: a deliberate difference (torch clips it to [-1, 1] and scales; docs/types/audio.md)
-    call = lambda w: w.add_audio("a", as_input(array, kind, w), 0, sample_rate=sample_rate)  # noqa: E731
-    with both(call, may_fail=array.size == 1) as runs:
-        ours, our_rate = wav_samples(runs.ours)
-        assert our_rate == sample_rate and ours.shape == (array.size, 1)
-        exact = np.clip(array.reshape(-1, 1).astype(np.float64), -1, 1) * 32767
-        # tbcore rounds x * 32767 (computed in float32: within 0.5 of the exact product, plus float32's
-        # rounding of it)
-        assert np.abs(ours - exact).max() <= 0.5 + 32767 * 2**-24
-        if array.size == 1:
-            # torch squeezes one sample to 0-d and raises "input tensor should be 1 dimensional"
-            assert isinstance(runs.torch_error, AssertionError)
-            return
-        theirs, their_rate = wav_samples(runs.theirs)
-        assert their_rate == sample_rate and theirs.shape == ours.shape
-        if array.dtype != np.float16:  # torch truncates x * 32767 towards zero: at most one step away
-            assert np.abs(ours.astype(int) - theirs).max() <= 1
-        # float16: torch multiplies in float16, which rounds to steps of up to 16 and makes 1.0 (32768 in
-        # float16) wrap around to -32768 in int16 (docs/types/audio.md); tbcore's samples are checked above
-
-
 # ---------------------------------------------------------------- add_hparams
 
 hparam_names = st.text(st.characters(codec="utf-8"), min_size=1, max_size=6)
@@ -569,165 +295,6 @@ def test_add_hparams(hparams, metrics, discrete, step):
     domains = {k: [v, v + "x"] for k, v in hparams.items() if isinstance(v, str)} if discrete else None
     with both(lambda w: w.add_hparams(hparams, metrics, domains, run_name="trial", global_step=step)) as runs:
         assert hparams_content(runs.ours / "trial") == hparams_content(runs.theirs / "trial")
-
-
-# ---------------------------------------------------------------- add_mesh
-
-
-@st.composite
-def meshes(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, dict[str, Any] | None]:
-    """(B, N, 3) vertices, optional uint8-range colors and in-range faces, optional config."""
-    batch, count = draw(st.integers(1, 3)), draw(st.integers(1, 20))
-    vertices = draw(real_arrays([np.float32, np.float64], (batch, count, 3), -1e6, 1e6))
-    colors = draw(st.none() | real_arrays([np.uint8, np.int64, np.float32], (batch, count, 3), 0, 255))
-    faces = draw(
-        st.none() | hnp.arrays(np.int64, (batch, draw(st.integers(1, 10)), 3), elements=st.integers(0, count - 1))
-    )
-    config = draw(st.none() | st.just({"camera": {"cls": "PerspectiveCamera", "fov": 75}, "material": {"size": 2}}))
-    return vertices, colors, faces, config
-
-
-def mesh_content(run_dir: pathlib.Path) -> dict[str, Any]:
-    """Return ``{tag: (metadata as dict, values as float64)}`` of the run's mesh tags, read by TensorBoard."""
-    from google.protobuf.json_format import MessageToDict
-    from tensorboard.plugins.mesh import metadata
-
-    acc = tensorboard_accumulator(run_dir)
-    return {
-        tag: (MessageToDict(metadata.parse_plugin_metadata(acc.SummaryMetadata(tag).plugin_data.content)), values)
-        for tag, (name, [(_, values)]) in tensors(run_dir).items()
-        if name == "mesh"
-    }
-
-
-@diff(60)
-@given(meshes(), input_kinds)
-def test_add_mesh(mesh, kind):
-    vertices, colors, faces, config = mesh
-
-    def call(w: Any) -> None:
-        colors_, faces_ = (None if a is None else as_input(a, kind, w) for a in (colors, faces))
-        w.add_mesh("m", as_input(vertices, kind, w), colors=colors_, faces=faces_, config_dict=config, global_step=0)
-
-    with both(call) as runs:
-        theirs, ours = mesh_content(runs.theirs), mesh_content(runs.ours)
-        assert sorted(ours) == sorted(theirs)
-        for tag, (meta, values) in theirs.items():
-            assert ours[tag][0] == meta
-            # torch stores float32 for all three parts, tbcore float32/int32/uint8 (docs/types/mesh.md);
-            # fractional float colors are rounded by tbcore, where the mesh plugin truncates torch's
-            expected = np.rint(values) if tag.endswith("_COLOR") else values
-            np.testing.assert_array_equal(ours[tag][1].astype(np.float32), expected)
-
-
-# ---------------------------------------------------------------- add_embedding
-
-labels = st.one_of(
-    # tabs and line breaks: tbcore writes spaces, torch breaks the TSV (docs/types/embedding.md)
-    st.text(st.characters(codec="utf-8", exclude_characters="\t\n\r"), max_size=6),
-    st.integers(-1000, 1000),
-    finite(np.float64),
-)
-
-
-@st.composite
-def embeddings(draw: st.DrawFn) -> dict[str, Any]:
-    """add_embedding arguments: (N, D) points, optional labels (one column or rows with a header), thumbnails."""
-    count = draw(st.integers(1, 12))
-    arguments: dict[str, Any] = {
-        "mat": draw(
-            real_arrays([np.float16, np.float32, np.float64, np.int64, np.uint8], (count, draw(st.integers(1, 5))))
-        )
-    }
-    columns = draw(st.sampled_from([0, 1, 2, 3]))
-    if columns == 1:
-        arguments["metadata"] = draw(st.lists(labels, min_size=count, max_size=count))
-    elif columns:
-        arguments["metadata"] = draw(
-            st.lists(st.lists(labels, min_size=columns, max_size=columns), min_size=count, max_size=count)
-        )
-        arguments["metadata_header"] = [f"col{i}" for i in range(columns)]
-    if draw(st.booleans()):
-        # square float thumbnails: torch's sprite canvas is square, and it multiplies uint8 by 255
-        # too (both deliberate differences, docs/types/embedding.md)
-        side = draw(st.integers(1, 6))
-        thumbnails = draw(real_arrays([np.float32], (count, draw(st.sampled_from([1, 3])), side, side), 0, 1))
-        arguments["label_img"] = torch.from_numpy(thumbnails)
-    arguments["global_step"] = draw(st.none() | st.integers(0, 99_999))
-    arguments["tag"] = draw(st.sampled_from(["default", "features", "a b", "x%y"]))
-    return arguments
-
-
-def projector_content(run_dir: pathlib.Path) -> list[dict[str, Any]]:
-    """Return each embedding in the run's projector config with its files' content, as the projector reads them."""
-    from google.protobuf import text_format
-    from tensorboard.plugins.projector import projector_config_pb2, projector_plugin
-
-    config = text_format.Parse((run_dir / "projector_config.pbtxt").read_text(), projector_config_pb2.ProjectorConfig())
-    found = []
-    for info in config.embeddings:
-        info.ClearField("tensor_shape")  # tbcore records it, torch leaves it to the projector
-        files = {"tensor": projector_plugin._read_tensor_tsv_file(str(run_dir / info.tensor_path))}
-        if info.metadata_path:
-            files["metadata"] = (run_dir / info.metadata_path).read_bytes()
-        if info.sprite.image_path:
-            files["sprite"] = png_pixels((run_dir / info.sprite.image_path).read_bytes())
-        found.append({"info": text_format.MessageToString(info), **files})
-    return found
-
-
-@diff(80)
-@given(embeddings())
-def test_add_embedding(arguments):
-    with both(lambda w: w.add_embedding(**arguments)) as runs:
-        [theirs], [ours] = projector_content(runs.theirs), projector_content(runs.ours)
-        assert ours["info"] == theirs["info"]
-        np.testing.assert_array_equal(ours["tensor"], theirs["tensor"])  # float32 both: the projector's type
-        assert ours.get("metadata") == theirs.get("metadata")
-        if "sprite" in theirs:
-            np.testing.assert_array_equal(ours["sprite"], theirs["sprite"])
-
-
-# ---------------------------------------------------------------- add_video
-
-
-def gif_frames(run_dir: pathlib.Path, frame_ms: int) -> np.ndarray:
-    """Return the frames (T, H, W, 3) of the run's one GIF, as TensorBoard's loader holds it.
-
-    Pillow stores identical consecutive frames once, lasting their total time: such a frame is
-    repeated once per ``frame_ms`` of its duration, so the result is what the animation shows.
-    """
-    from PIL import ImageSequence
-
-    _, blob = only(run_dir, "images")
-    image = Image.open(io.BytesIO(blob.tolist()[2]))
-    frames = [(np.asarray(frame.convert("RGB")), frame.info["duration"]) for frame in ImageSequence.Iterator(image)]
-    assert all(duration % frame_ms == 0 for _, duration in frames)
-    return np.stack([frame for frame, duration in frames for _ in range(duration // frame_ms)])
-
-
-@diff(30)
-@given(
-    st.tuples(
-        st.integers(1, 5), st.integers(1, 3), st.sampled_from([1, 3]), st.integers(1, 4), st.integers(1, 4)
-    ).flatmap(lambda shape: real_arrays([np.uint8], shape)),
-    input_kinds,
-)
-def test_add_video(array, kind):
-    from torch.utils.tensorboard._utils import _prepare_video
-
-    with both(lambda w: w.add_video("v", as_input(array, kind, w), 0, fps=4)) as runs:
-        # torch 2.13 + moviepy 2 writes a value holding only the tag, which TensorBoard ignores
-        # (docs/types/video.md): its run has no image. The frames torch would have encoded are
-        # those of its _prepare_video and uint8 scaling, which tbcore's GIF holds (at most 256
-        # colours per frame here, so the palette is exact).
-        assert [name for name, _ in tensors(runs.theirs).values()] == []
-        expected = np.clip(_prepare_video(array).astype(np.float32) * 255, 0, 255).astype(np.uint8)
-        frames = gif_frames(runs.ours, 250)
-        expected = np.broadcast_to(expected, (*expected.shape[:3], 3))  # grey: RGB in the GIF
-        assert frames.shape == expected.shape
-        # torch divides uint8 by 255 and multiplies back, which can lose 1; tbcore keeps uint8 as is
-        assert set(np.unique(frames.astype(int) - expected)) <= {0, 1}
 
 
 # ---------------------------------------------------------------- add_histogram_raw, add_pr_curve_raw

@@ -67,7 +67,8 @@ def to_uint8(array: np.ndarray, argument: str) -> np.ndarray:
     if kind == "V":
         array = array.astype(np.float32)
     reject_nan(array, argument, "pixel values without NaN")
-    scaled = np.multiply(array, 255.0, dtype=np.float32)
+    with np.errstate(over="ignore"):  # beyond float32 (e.g. 1e300): inf, clipped to 255 below
+        scaled = np.multiply(array, 255.0, dtype=np.float32)
     np.clip(scaled, 0.0, 255.0, out=scaled)
     np.add(scaled, 0.5, out=scaled)
     return scaled.astype(np.uint8)

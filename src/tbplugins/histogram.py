@@ -143,8 +143,9 @@ def histogram_proto(
     tensorflow = isinstance(bins, str) and bins == "tensorflow"
     counts = np.zeros(len(tensorflow_edges()) - 1) if tensorflow else None
     for chunk, finite in _chunks(flat):
-        total += float(chunk.sum())
-        squares += float(np.einsum("i,i->", chunk, chunk))  # not chunk.dot: BLAS threads cost more than they save
+        with np.errstate(over="ignore", invalid="ignore"):  # sums beyond float64, or of inf and -inf: ±inf, NaN
+            total += float(chunk.sum())
+            squares += float(np.einsum("i,i->", chunk, chunk))  # not chunk.dot: BLAS threads cost more than they save
         if finite.size:
             finite_count += finite.size
             low, high = min(low, float(finite.min())), max(high, float(finite.max()))
