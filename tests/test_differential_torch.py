@@ -291,8 +291,8 @@ def hparams_content(run_dir: pathlib.Path) -> dict[str, Any]:
     st.integers(0, 10),
 )
 def test_add_hparams(hparams, metrics, discrete, step):
-    # a discrete domain for each str hparam, listing its value and one more (numbers: torch's too)
-    domains = {k: [v, v + "x"] for k, v in hparams.items() if isinstance(v, str)} if discrete else None
+    # a discrete domain for each hparam, listing its value and another one of its type
+    domains = {k: [v, v + ("x" if isinstance(v, str) else 1)] for k, v in hparams.items()} if discrete else None
     with both(lambda w: w.add_hparams(hparams, metrics, domains, run_name="trial", global_step=step)) as runs:
         assert hparams_content(runs.ours / "trial") == hparams_content(runs.theirs / "trial")
 
