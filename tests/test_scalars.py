@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+import fractions
 import math
 
 import numpy as np
@@ -22,12 +24,32 @@ def test_add_scalar_read_by_event_accumulator(logdir):
     assert points[3].tensor_proto.float_val[0] == pytest.approx(0.25)
 
 
-@pytest.mark.parametrize("value", [np.float32(1.5), np.array(1.5), np.array([1.5]), 1.5, 3, True])
+# Decimal: found by tests/test_differential_torch.py (torch takes it; tbcore said "expected ... a Python number")
+FORMS = [
+    np.float32(1.5),
+    np.array(1.5),
+    np.array([1.5]),
+    1.5,
+    3,
+    True,
+    fractions.Fraction(3, 2),
+    decimal.Decimal("1.5"),
+]
+
+
+@pytest.mark.parametrize("value", FORMS)
 def test_scalar_value_forms(logdir, value):
     with SummaryWriter(logdir) as writer:
         writer.add_scalar("x", value, 1)
-    expected = float(np.asarray(value).reshape(-1)[0])
+        writer.add_scalars("y", {"a": value}, 1)
+    expected = float(np.asarray(value, dtype=float).reshape(-1)[0])
     assert tensorboard_accumulator(logdir).Tensors("x")[0].tensor_proto.float_val[0] == pytest.approx(expected)
+    assert tensorboard_accumulator(logdir / "y_a").Tensors("y")[0].tensor_proto.float_val[0] == pytest.approx(expected)
+
+
+def test_signaling_nan_decimal_is_refused(logdir, rejects):
+    with SummaryWriter(logdir) as writer:
+        rejects(writer, lambda: writer.add_scalar("x", decimal.Decimal("sNaN"), 0), ValueError, r"^scalar_value: ")
 
 
 def test_bfloat16_and_float8_values(logdir):

@@ -148,6 +148,11 @@ def test_histogram_nan_and_inf_are_data(logdir):
         ({"values": [1.0], "max_bins": 2.5}, TypeError, r"max_bins: expected an int > 0"),
         ({"values": [1.0], "bins": 10, "max_bins": True}, TypeError, r"max_bins: expected an int > 0"),
         ({"values": [1e20], "bins": 3}, ValueError, r"bins: numpy.histogram cannot bin these values"),
+        # found by tests/test_differential_torch.py: numpy's "fd" width overflows (torch: OverflowError)
+        ({"values": [1.7976931348623157e308, -1e292, 0.0, 0.0], "bins": "fd"}, ValueError, r"bins: numpy.histogram"),
+        # found there too: numpy's "scott" width overflows and gives one edge (torch: "'list' argument must
+        # have no negative elements"; tbcore wrote a histogram with no count)
+        ({"values": [1e300, 0.0], "bins": "scott"}, ValueError, r"bins: numpy.histogram cannot .* 1 bin edge"),
     ],
 )
 def test_histogram_bad_input(logdir, rejects, kwargs, error, match):

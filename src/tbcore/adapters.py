@@ -151,6 +151,11 @@ def as_float(value: Any, argument: str = "scalar_value") -> float:
             return math.inf if value > 0 else -math.inf  # copysign() would convert the int and overflow again
     if isinstance(value, numbers.Real):
         return float(value)
+    if isinstance(value, numbers.Number) and not isinstance(value, numbers.Complex):  # decimal.Decimal
+        try:
+            return float(value)
+        except (TypeError, ValueError):  # a signaling NaN
+            raise invalid(argument, SCALAR_EXPECTED, value, kind=ValueError) from None
     array = as_numpy(value, argument)
     if array.dtype.kind not in "fiub" and array.dtype.name not in SMALL_FLOATS:  # bfloat16, float8: ml_dtypes
         raise invalid(argument, SCALAR_EXPECTED, value, kind=TypeError)

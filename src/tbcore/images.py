@@ -66,7 +66,8 @@ def to_uint8(array: np.ndarray, argument: str) -> np.ndarray:
         return np.clip(array, 0, 255).astype(np.uint8)
     array = real_array(array, argument, _PIXELS_EXPECTED)  # bfloat16/float8 as float32; other dtypes rejected
     reject_nan(array, argument, "pixel values without NaN")
-    scaled = np.multiply(array, 255.0, dtype=np.float32)
+    with np.errstate(over="ignore"):  # beyond float32 (e.g. 1e300): inf, clipped to 255 below
+        scaled = np.multiply(array, 255.0, dtype=np.float32)
     np.clip(scaled, 0.0, 255.0, out=scaled)
     np.add(scaled, 0.5, out=scaled)
     return scaled.astype(np.uint8)

@@ -143,8 +143,9 @@ def histogram_proto(
     tensorflow = isinstance(bins, str) and bins == "tensorflow"
     counts = np.zeros(len(tensorflow_edges()) - 1) if tensorflow else None
     for chunk, finite in _chunks(flat):
-        total += float(chunk.sum())
-        squares += float(np.einsum("i,i->", chunk, chunk))  # not chunk.dot: BLAS threads cost more than they save
+        with np.errstate(over="ignore", invalid="ignore"):  # sums beyond float64, or of inf and -inf: ±inf, NaN
+            total += float(chunk.sum())
+            squares += float(np.einsum("i,i->", chunk, chunk))  # not chunk.dot: BLAS threads cost more than they save
         if finite.size:
             finite_count += finite.size
             low, high = min(low, float(finite.min())), max(high, float(finite.max()))
@@ -154,10 +155,14 @@ def histogram_proto(
         limits = tensorflow_edges()
     elif finite_count:
         try:
-            limits = _edges(flat, bins, low, high)
+            with np.errstate(over="ignore", invalid="ignore"):  # a range beyond float64 fails below instead
+                limits = _edges(flat, bins, low, high)
             if not isinstance(bins, np.ndarray) and np.any(np.diff(limits) <= 0):  # numpy < 1.24 does not raise
                 raise ValueError("the bin edges are not strictly increasing in float64")
-        except (ValueError, IndexError) as exc:  # bins too fine for float64 (numpy < 1.24: IndexError)
+            if len(limits) < 2:  # a rule's bin width overflowed (e.g. "scott" on [1e300, 0]): numpy gives one edge
+                raise ValueError(f"the rule gave {len(limits)} bin edge(s)")
+        # bins too fine for float64 (numpy < 1.24: IndexError), or a range beyond it (OverflowError)
+        except (ValueError, IndexError, OverflowError) as exc:
             raise ValueError(f"bins: numpy.histogram cannot bin these values with bins={bins!r}: {exc}") from None
         counts = np.zeros(len(limits) - 1)
         for _chunk, finite in _chunks(flat):

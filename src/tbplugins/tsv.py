@@ -24,7 +24,8 @@ _UNSAFE = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
 
 def format_matrix(matrix: np.ndarray) -> bytes:
     """Return an ``(N, D)`` array as TSV: one row per line, values as float32 in scientific notation."""
-    values = np.ascontiguousarray(matrix, dtype=np.float32)
+    with np.errstate(over="ignore"):  # beyond float32: ±inf, as the projector (which reads float32) would make it
+        values = np.ascontiguousarray(matrix, dtype=np.float32)
     step = max(1, _BLOCK_VALUES // max(1, values.shape[1]))
     return b"".join(_format_rows(values[start : start + step]) for start in range(0, values.shape[0], step))
 
