@@ -52,6 +52,15 @@ def test_signaling_nan_decimal_is_refused(logdir, rejects):
         rejects(writer, lambda: writer.add_scalar("x", decimal.Decimal("sNaN"), 0), ValueError, r"^scalar_value: ")
 
 
+def test_numbers_beyond_float_range_are_infinite(logdir):
+    """An int or Fraction too large for a float is stored as ±inf (a float32 cast's answer), not an OverflowError."""
+    huge = [10**400, -(10**400), fractions.Fraction(10**400, 3), fractions.Fraction(-(10**400), 7)]
+    with SummaryWriter(logdir) as writer:
+        for step, value in enumerate(huge):
+            writer.add_scalar("x", value, step)
+    assert scalar_points(logdir, "x") == [(0, math.inf), (1, -math.inf), (2, math.inf), (3, -math.inf)]
+
+
 def test_bfloat16_and_float8_values(logdir):
     """ml_dtypes numbers (a numpy scalar, 0-d and shape (1,) arrays) are scalars too, legacy and new style."""
     ml_dtypes = pytest.importorskip("ml_dtypes")

@@ -137,20 +137,18 @@ SCALAR_EXPECTED = "a real number, or a numpy/torch/JAX value holding exactly one
 def as_float(value: Any, argument: str = "scalar_value") -> float:
     """Return ``value`` (a real number, or any array-like with one real element) as a float.
 
-    Ints too large for a float become ±inf, as a float32 cast would make them.
+    Ints and fractions too large for a float become ±inf, as a float32 cast would make them.
 
     :raises TypeError: a str, None, a complex or non-numeric value (the message names ``argument``).
     :raises ValueError: an array with more than one element, or with more than one dimension.
     """
     if isinstance(value, (str, bytes, complex)) or value is None:
         raise invalid(argument, SCALAR_EXPECTED, value, kind=TypeError)
-    if isinstance(value, int):  # before numpy, which makes an object array of an int beyond int64
+    if isinstance(value, numbers.Real):  # before numpy, which makes an object array of an int beyond int64
         try:
             return float(value)
-        except OverflowError:
-            return math.inf if value > 0 else -math.inf  # copysign() would convert the int and overflow again
-    if isinstance(value, numbers.Real):
-        return float(value)
+        except OverflowError:  # an int or Fraction beyond float range
+            return math.inf if value > 0 else -math.inf  # copysign() would convert the value and overflow again
     if isinstance(value, numbers.Number) and not isinstance(value, numbers.Complex):  # decimal.Decimal
         try:
             return float(value)
