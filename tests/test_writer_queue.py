@@ -135,7 +135,7 @@ def test_add_scalars_memory_does_not_grow(logdir):
 
 
 def test_per_writer_caches_stay_bounded_and_writes_stay_right(logdir, monkeypatch):
-    monkeypatch.setattr(tbcore.writer, "_MAX_REMEMBERED", 3)
+    monkeypatch.setattr(tbcore.learned_scalars, "MAX_REMEMBERED", 3)
     with SummaryWriter(logdir) as writer:
         for i in range(10):
             writer.add_scalar(f"t{i}", float(i), 1)

@@ -233,8 +233,22 @@ def _members(cls: type) -> Iterator[tuple[str, object, type]]:
                 yield name, member, owner
 
 
+def _shown_base(base: type) -> bool:
+    """True for a base class worth naming: one outside tbcore, or one documented on a page.
+
+    An undocumented tbcore base (e.g. ``LearnedScalars`` of ``Writer``) is a part of its
+    subclass kept in another module; its public members, if any, are listed as the subclass's.
+    """
+    if base is object:
+        return False
+    if not base.__module__.startswith("tbcore"):
+        return True
+    modules = [importlib.import_module(module_name) for module_name in PAGES]
+    return any(base.__name__ in module.__all__ and getattr(module, base.__name__) is base for module in modules)
+
+
 def _class_section(name: str, cls: type, module_name: str) -> list[str]:
-    bases = [base.__name__ for base in cls.__bases__ if base is not object]
+    bases = [base.__name__ for base in cls.__bases__ if _shown_base(base)]
     head = signature(cls, name=name, prefix="class ") if _own_init(cls) else f"class {name}"
     out = [f"### `{name}`", "", _code(head), ""]
     if bases:

@@ -2,26 +2,27 @@
 
 :class:`Writer` owns the log directory, the event file of its run (and of sub-runs that
 ``add_scalars`` and ``add_hparams`` create), the background pipeline, flushing and
-closing. The torch-compatible ``add_*`` methods live in :mod:`tbcore.compat`.
+closing. The ``new_style`` and ``add_scalars`` paths, which queue scalars with what a
+summary type taught once, live in :mod:`tbcore.learned_scalars` (a base class of
+:class:`Writer`); the torch-compatible ``add_*`` methods live in :mod:`tbcore.compat`.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
 import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from tbcore import events, lifecycle, ranks, summary
-from tbcore.deferred import ScalarForm, learn_form, start_scalar
+from tbcore.deferred import start_scalar
 from tbcore.encoded import Encoded, normalize
 from tbcore.errors import invalid
 from tbcore.event_file import BaseEventFile
 from tbcore.file_writer import FileWriter
+from tbcore.learned_scalars import LearnedScalars, make_room
 from tbcore.paths import check_name_part, default_log_dir
 from tbcore.pipeline import Pipeline
 from tbcore.proto import event_pb2
@@ -31,11 +32,9 @@ from tbcore.validate import MAX_STEP, check_positive, check_step, check_tag, che
 __all__ = ["FileWriter", "Writer"]
 
 _W = TypeVar("_W", bound="Writer")  # ``with SummaryWriter() as w`` types ``w`` as a SummaryWriter
-_UNLEARNED: Any = object()  # a key missing from ``Writer._forms`` (where None means "this type has no form")
-_MAX_REMEMBERED = 100_000  # entries of each per-writer cache (tags, sub-runs, forms); past it the cache starts over
 
 
-class Writer:
+class Writer(LearnedScalars):
     """Writes TensorBoard event files for one run directory.
 
     See :class:`tbcore.SummaryWriter` for the torch-compatible constructor documentation and
@@ -79,10 +78,7 @@ class Writer:
         self._files: dict[str, BaseEventFile] = {}
         self._run_dirs: dict[str, str] = {}
         self._tags: set[str] = set()
-        self._scalars_runs: dict[tuple[str, str], str] = {}  # (main_tag, key) -> sub-run of add_scalars
-        self._forms: dict[Any, ScalarForm | None] = {}  # tag (new_style) or (main_tag, keys) (same_run) -> form
-        self._learned = 0  # counts _forget_plugin_results() calls: a form or sub-run learned before one is not kept
-        self._learn_lock = threading.Lock()  # held only to store or forget what was learned (never while waiting)
+        self._start_learning()
         self._purged: set[str] = set()  # runs whose first file carries the purge_step START events
         self._lock = threading.RLock()
         self._main: BaseEventFile | None = None
@@ -178,126 +174,9 @@ class Writer:
             file = self._open_main()
         pipeline.put_scalar(file, tag, scalar_value, step, wall)
 
-    def _add_new_style(self, tag: str, value: Any, step: int, wall: float) -> None:
-        """``add_scalar(new_style=True)``: the writer thread frames the event from the tag's form (:meth:`_form`)."""
-        form = self._forms.get(tag, _UNLEARNED)
-        if form is _UNLEARNED:
-            form = self._form(tag, (tag,), lambda numbers: summary.encode("scalar", tag, numbers[0], new_style=True))
-        if form is None:
-            self._add("scalar", tag, value, step, wall, {"new_style": True})
-            return
-        if type(value) is not float:
-            value = start_scalar(value)
-        self._pipeline.put_deferred(self._file(""), functools.partial(form.event, (value,), step, wall))
-
-    def _add_scalars_same_run(self, main_tag: str, values: Any, global_step: Any, walltime: Any) -> None:
-        """``add_scalars(same_run=True)``: one event of all keys, framed by the writer thread (see :meth:`_form`)."""
-        self._pipeline.check()
-        step = check_step(global_step)
-        wall = time.time() if walltime is None else check_walltime(walltime)
-        form = None
-        if isinstance(values, Mapping) and values:
-            keys = tuple(values)
-            form = self._forms.get((main_tag, keys), _UNLEARNED)
-            if form is _UNLEARNED:
-
-                def encode(numbers: list[float]) -> Any:
-                    return summary.encode("scalars", main_tag, dict(zip(keys, numbers, strict=True)), same_run=True)
-
-                form = self._form((main_tag, keys), [f"{main_tag}/{key}" for key in keys], encode)
-        if form is None:  # the type's error for what is not a non-empty dict
-            self._add("scalars", main_tag, values, step, wall, {"same_run": True})
-            return
-        started = tuple(
-            value if type(value) is float else start_scalar(value, f"tag_scalar_dict[{key!r}]")
-            for key, value in values.items()
-        )
-        self._pipeline.put_deferred(self._file(""), functools.partial(form.event, started, step, wall))
-
-    def _form(self, key: Any, names: Sequence[str], encode: Callable[[list[float]], Any]) -> ScalarForm | None:
-        """Learn and remember the form of the events that ``encode`` (a summary type's encoder) makes, for ``key``.
-
-        Callers look in ``self._forms`` first (a miss is :data:`_UNLEARNED`, as None means "no form").
-        The bytes written are the encoder's, and it checks the tag and keys as it always does;
-        values are only read, or their device copies started, as on the float path. A summary
-        type whose values are not float32 at fixed places (a replaced built-in) gets None: the
-        call is then encoded on the calling thread, like any other type.
-        """
-        learned = self._learned
-        form = learn_form(names, encode)
-        self._remember(self._forms, learned, [(key, form)])  # None too: a type without a form is not probed again
-        return form
-
-    def _add_scalars(self, main_tag: Any, values: Any, global_step: Any, walltime: Any) -> None:
-        """``add_scalars``: one queue item with a value (or a device copy) per key, into the keys' sub-runs.
-
-        A call whose keys were all seen before is queued at once. Any other call (a new key, a
-        bad value, anything unusual) is checked first: see :meth:`_learn_scalars_runs`. Each
-        value's device copy is started once, on whichever path reaches it first.
-        """
-        pipeline = self._pipeline
-        if pipeline.error is not None:
-            pipeline.check()
-        runs = self._scalars_runs
-        queued = []
-        if type(values) is dict and type(main_tag) is str:  # keys in runs have a checked main_tag
-            for key, value in values.items():
-                run = runs.get((main_tag, key))
-                if run is None:
-                    break
-                if type(value) is not float:
-                    try:
-                        value = start_scalar(value)
-                    except (TypeError, ValueError):
-                        break
-                queued.append((run, value))
-            else:
-                if queued:
-                    step = check_step(global_step)
-                    wall = time.time() if walltime is None else check_walltime(walltime)
-                    pipeline.put_scalars([(self._file(run), value) for run, value in queued], main_tag, step, wall)
-                    return
-        main_tag = check_tag(main_tag, "main_tag")
-        step = check_step(global_step)
-        wall = time.time() if walltime is None else check_walltime(walltime)
-        sub_runs = self._learn_scalars_runs(main_tag, values)  # checks that values is a non-empty dict, and its keys
-        started = [value for _, value in queued]  # the first keys' values (device copies) the fast path started
-        rest = itertools.islice(values.items(), len(started), None)
-        started += [start_scalar(value, f"tag_scalar_dict[{key!r}]") for key, value in rest]
-        pipeline.put_scalars(
-            [(self._file(run), value) for run, value in zip(sub_runs, started, strict=True)], main_tag, step, wall
-        )
-
-    def _learn_scalars_runs(self, main_tag: str, values: Any) -> list[str]:
-        """Check ``values`` as the ``scalars`` summary type does; return (and remember) each key's sub-run.
-
-        The type encodes the keys with 0.0 for every value (no value is read here), so its checks
-        of the dict and its keys, and its run naming rule, stay in one place.
-        """
-        learned = self._learned
-        probe = dict.fromkeys(values, 0.0) if isinstance(values, Mapping) else values
-        sub_runs = [record.run for record in normalize(summary.encode("scalars", main_tag, probe))]
-        keys = ((main_tag, key) for key in probe)
-        self._remember(self._scalars_runs, learned, zip(keys, sub_runs, strict=True))  # one record per key, in order
-        return sub_runs
-
-    def _remember(self, cache: dict[Any, Any], learned: int, entries: Iterable[tuple[Any, Any]]) -> None:
-        """Add what was learned from a summary type to ``cache``, unless the plugins changed since ``learned``."""
-        with self._learn_lock:
-            if learned == self._learned:
-                _make_room(cache)
-                cache.update(entries)
-
-    def _forget_plugin_results(self) -> None:
-        """Forget the scalar forms and ``add_scalars`` sub-runs learned from summary types: the plugins changed."""
-        with self._learn_lock:
-            self._learned += 1
-            self._forms.clear()
-            self._scalars_runs.clear()
-
     def _check_tag(self, tag: Any) -> str:
         tag = check_tag(tag)
-        _make_room(self._tags)
+        make_room(self._tags)
         self._tags.add(tag)
         return tag
 
@@ -411,12 +290,6 @@ class Writer:
             file.close()  # the parent's descriptors: the child writes files of its own
         self._files.clear()
         self._main = None
-
-
-def _make_room(cache: dict[Any, Any] | set[Any]) -> None:
-    """Empty ``cache`` once it holds :data:`_MAX_REMEMBERED` entries (bounded memory whatever the tags)."""
-    if len(cache) > _MAX_REMEMBERED:
-        cache.clear()
 
 
 def _event_records(record: Encoded, step: int, wall: float) -> Iterable[bytes]:
