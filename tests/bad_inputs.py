@@ -200,7 +200,6 @@ def _value_rows() -> list[Row]:
         ],
         # add_scalars
         r("add_scalars", {"tag_scalar_dict": None}, "tag_scalar_dict"),
-        r("add_scalars", {"tag_scalar_dict": {}}, "tag_scalar_dict"),
         r("add_scalars", {"tag_scalar_dict": [1.0]}, "tag_scalar_dict"),
         r("add_scalars", {"tag_scalar_dict": {"a": "x"}}, "tag_scalar_dict"),
         r("add_scalars", {"tag_scalar_dict": {"a": 1.0, "b": None}}, "tag_scalar_dict", "second value None"),

@@ -86,12 +86,26 @@ def test_add_scalars_has_torch_layout(logdir, tmp_path):
     assert tensorboard_accumulator(logdir / "loss_train_b" / "c").Tensors("loss/train")[0].step == 3
 
 
+def test_add_scalars_of_an_empty_dict_logs_nothing(logdir):
+    """``{}`` (metrics filtered down to none) is no error, as with torch's writer: no sub-run, no event."""
+    with SummaryWriter(logdir) as writer:
+        writer.add_scalars("m", {}, 0)
+        writer.add_scalars("m", {}, 0, same_run=True)
+        with pytest.raises(ValueError, match=r"^global_step: "):  # the other arguments are still checked
+            writer.add_scalars("m", {}, -1)
+        writer.add_scalars("m", {"a": 0.5}, 1)
+    assert sorted(p.name for p in logdir.iterdir() if p.is_dir()) == ["m_a"]
+    assert tensorboard_accumulator(logdir).Tags()["tensors"] == []
+    assert [(e.step, e.tensor_proto.float_val[0]) for e in tensorboard_accumulator(logdir / "m_a").Tensors("m")] == [
+        (1, 0.5)
+    ]
+    assert summary.encode("scalars", "m", {}) == summary.encode("scalars", "m", {}, same_run=True) == []
+
+
 def test_add_scalars_bad_input(logdir):
     with SummaryWriter(logdir) as writer:
         with pytest.raises(TypeError, match=r"tag_scalar_dict: expected a dict"):
             writer.add_scalars("m", [1.0])
-        with pytest.raises(ValueError, match=r"tag_scalar_dict: expected a non-empty dict"):
-            writer.add_scalars("m", {})
         with pytest.raises(TypeError, match=r"tag_scalar_dict\['a'\]: expected a real number"):
             writer.add_scalars("m", {"a": "x"})
         with pytest.raises(ValueError, match=r"tag_scalar_dict key: expected a sub-run name"):

@@ -79,7 +79,7 @@ class SummaryWriter(Writer):
             return
         main_tag = check_tag(main_tag, "main_tag")
         self._add_scalars_same_run(main_tag, tag_scalar_dict, global_step, walltime)
-        if main_tag not in self._same_run_charts:  # not a scan of every layout at each call
+        if tag_scalar_dict and main_tag not in self._same_run_charts:  # no chart of nothing; no scan per call
             chart = {main_tag: {main_tag: ["Multiline", [re.escape(f"{main_tag}/")]]}}
             if chart not in self._custom_scalar_layouts:
                 self.add_custom_scalars(chart)

@@ -90,7 +90,7 @@ class LearnedScalars:
                     return summary.encode("scalars", main_tag, dict(zip(keys, numbers, strict=True)), same_run=True)
 
                 form = self._form((main_tag, keys), [f"{main_tag}/{key}" for key in keys], encode)
-        if form is None:  # the type's error for what is not a non-empty dict
+        if form is None:  # the type's answer for what is not a non-empty dict (an error, or nothing for {})
             self._add("scalars", main_tag, values, step, wall, {"same_run": True})
             return
         started = tuple(
@@ -145,7 +145,9 @@ class LearnedScalars:
         main_tag = check_tag(main_tag, "main_tag")
         step = check_step(global_step)
         wall = time.time() if walltime is None else check_walltime(walltime)
-        sub_runs = self._learn_scalars_runs(main_tag, values)  # checks that values is a non-empty dict, and its keys
+        sub_runs = self._learn_scalars_runs(main_tag, values)  # checks that values is a dict, and its keys
+        if not sub_runs:  # an empty dict: nothing to log, as with torch's writer
+            return
         started = [value for _, value in queued]  # the first keys' values (device copies) the fast path started
         rest = itertools.islice(values.items(), len(started), None)
         started += [start_scalar(value, f"tag_scalar_dict[{key!r}]") for key, value in rest]

@@ -50,11 +50,10 @@ def encode_many(tag: str, tag_scalar_dict: Any, *, same_run: bool = False) -> li
 
     With ``same_run`` they all go to the writer's own run instead, under the tags ``<tag>/<key>``;
     a key is then only part of a tag, so it is not checked as a sub-run name (``..`` and ``\\`` are fine).
+    An empty dict gives no records (as torch's writer, which logs nothing for it).
     """
     if not isinstance(tag_scalar_dict, Mapping):
         raise tbcore.invalid("tag_scalar_dict", "a dict of {str: number}", tag_scalar_dict, kind=TypeError)
-    if not tag_scalar_dict:
-        raise tbcore.invalid("tag_scalar_dict", "a non-empty dict of {str: number}", tag_scalar_dict)
     values = []
     for key, value in tag_scalar_dict.items():
         if not isinstance(key, str) or not key:
@@ -66,7 +65,7 @@ def encode_many(tag: str, tag_scalar_dict: Any, *, same_run: bool = False) -> li
             raise tbcore.invalid("tag_scalar_dict key", "a sub-run name without NUL, '\\' or '..' parts", key)
         number = tbcore.as_float(value, f"tag_scalar_dict[{key!r}]")
         values.append((key, summary_pb2.Summary.Value(tag=f"{tag}/{key}" if same_run else tag, simple_value=number)))
-    if same_run:
+    if same_run and values:
         return [tbcore.Encoded(summary=summary_pb2.Summary(value=[value for _, value in values]))]
     return [tbcore.Encoded(summary=summary_pb2.Summary(value=[value]), run=run_name(tag, key)) for key, value in values]
 
