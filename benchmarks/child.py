@@ -69,12 +69,18 @@ def run(name: str, impl: str, log_dir: str, calls: int) -> dict[str, Any]:
 
 
 def main_result(name: str, impl: str, log_dir: str, calls: int) -> dict[str, Any]:
-    """Return ``{"status": "ok"|"n/a"|"error", ...metrics}`` of one run (errors become results)."""
+    """Return ``{"status": "ok"|"n/a"|"error", ...metrics}`` of one run (errors become results).
+
+    A run stopped by a module that is not installed also says which: ``{"missing": "torch"}``.
+    """
     try:
         return {"status": "ok", **run(name, impl, log_dir, calls)}
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which shows it in the table
         status = "n/a" if _unavailable(exc) else "error"
-        return {"status": status, "reason": f"{type(exc).__name__}: {exc}"[:300]}
+        result = {"status": status, "reason": f"{type(exc).__name__}: {exc}"[:300]}
+        if isinstance(exc, ModuleNotFoundError) and exc.name:
+            result["missing"] = exc.name
+        return result
 
 
 def main(argv: list[str]) -> int:

@@ -11,6 +11,7 @@ answer the same table with torch.utils.tensorboard).
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import re
@@ -45,6 +46,7 @@ KIND = {
     "add_onnx_graph": "graph",
     "__init__": None,
 }
+TEMPLATE_NEEDS = {"add_figure": ("matplotlib",)}  # packages (not in tbcore's core) the good template needs
 
 
 def _figure() -> Any:
@@ -133,6 +135,7 @@ class Row:
     bad: dict[str, Any] = field(hash=False)
     argument: str
     note: str = ""
+    needs: tuple[str, ...] = ()  # packages (not in tbcore's core) the bad value needs to reach its check
 
     @property
     def kind(self) -> str | None:
@@ -252,8 +255,9 @@ def _value_rows() -> list[Row]:
         # add_audio
         *[
             r("add_audio", {"snd_tensor": v}, "snd_tensor")
-            for v in (None, np.zeros((2, 3, 100)), EMPTY, COMPLEX, "sound", OBJECTS)
+            for v in (None, np.zeros((2, 3, 100)), EMPTY, COMPLEX, OBJECTS)
         ],
+        r("add_audio", {"snd_tensor": "sound"}, "snd_tensor", needs=("soundfile",)),  # a path: read with soundfile
         *[r("add_audio", {"sample_rate": v}, "sample_rate") for v in (0, -1, "a", math.inf)],
         # add_text
         *[r("add_text", {"text_string": v}, "text_string") for v in (None, 5, object(), OBJECTS)],
@@ -350,6 +354,11 @@ def available(kind: str | None) -> bool:
     return kind in plugins.summary_types()
 
 
+def missing(method: str, needs: tuple[str, ...] = ()) -> list[str]:
+    """The packages a call to ``method`` needs (its template's and ``needs``) that are not installed."""
+    return [name for name in (*TEMPLATE_NEEDS.get(method, ()), *needs) if importlib.util.find_spec(name) is None]
+
+
 def call(writer_class: type, logdir: str, row: Row) -> Any:
     """Make a writer for ``logdir`` and run ``row`` on it (the constructor row makes the writer itself)."""
     if row.method == "__init__":
@@ -417,9 +426,10 @@ def main() -> None:
         from torch.utils.tensorboard import SummaryWriter
     else:
         from tbcore import SummaryWriter
+    ours = SummaryWriter.__module__.startswith("tbcore")
     counts: dict[str, int] = {}
     for row in ROWS:
-        if SummaryWriter.__module__.startswith("tbcore") and not available(row.kind):
+        if missing(row.method, row.needs) or (ours and not available(row.kind)):
             result = "skipped"
         else:
             result = classify(row, SummaryWriter)

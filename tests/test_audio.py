@@ -114,6 +114,8 @@ def test_pure_encoder_and_metadata():
     ],
 )
 def test_bad_audio(logdir, value, options, error, match):
+    if isinstance(value, str):
+        pytest.importorskip("soundfile")  # a path is read with soundfile before it can be judged
     rejected_then_usable(
         logdir,
         error,

@@ -13,16 +13,23 @@ import numpy as np
 import pytest
 
 import tbcore
-from bad_inputs import KIND, ROWS, available, call, clear_message, good, snapshot
+from bad_inputs import KIND, ROWS, available, call, clear_message, good, missing, snapshot
 from tb_helpers import scalar_points
 from tbcore import SummaryWriter
 from tbcore.testing import read_events, tensorboard_accumulator
 
 
+def skip_unless_runnable(method: str, needs: tuple[str, ...] = ()) -> None:
+    """Skip the test when the summary type of ``method`` or a package its call needs is not installed."""
+    if not available(KIND[method]):
+        pytest.skip(f"summary type {KIND[method]!r} is not installed")
+    if absent := missing(method, needs):
+        pytest.skip(f"{method} here needs {', '.join(absent)}, which is not installed")
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_bad_input_is_a_clear_error_and_writes_nothing(logdir, row, monkeypatch):
-    if not available(row.kind):
-        pytest.skip(f"summary type {row.kind!r} is not installed")
+    skip_unless_runnable(row.method, row.needs)
     monkeypatch.chdir(logdir.parent)  # a default log dir (runs/...) would land here, where it is seen
     writer = SummaryWriter(logdir) if row.method != "__init__" else None
     if writer is not None:
@@ -52,8 +59,7 @@ METHODS = sorted({row.method for row in ROWS} - {"add_graph", "add_onnx_graph", 
 @pytest.mark.parametrize("method", METHODS)
 def test_good_template_works(logdir, method):
     """The template each row spoils is itself a valid call (so a row fails for its bad value only)."""
-    if not available(KIND[method]):
-        pytest.skip(f"summary type {KIND[method]!r} is not installed")
+    skip_unless_runnable(method)
     with SummaryWriter(logdir) as writer:
         getattr(writer, method)(**good(method))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import pathlib
@@ -18,10 +19,17 @@ from tbcore.testing import tensorboard_accumulator
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
+def installed(module: str) -> bool:
+    """Whether the top-level package of ``module`` is installed."""
+    return importlib.util.find_spec(module.partition(".")[0]) is not None
+
+
 @pytest.mark.parametrize("workload", [w.name for w in WORKLOADS])
 def test_every_workload_runs_with_tbcore(workload, tmp_path):
     result = child.main_result(workload, "tbcore", str(tmp_path), 2)
-    assert result["status"] == "ok", result.get("reason")  # every type and dependency is installed for tests
+    if "missing" in result and not installed(result["missing"]):
+        pytest.skip(f"the workload needs {result['missing']}, which is not installed")
+    assert result["status"] == "ok", result.get("reason")  # every type and dependency the workload needs is here
     if by_name()[workload].direct is not None:  # no writer of its own: readers and encoders check their results
         return
     seen = {
@@ -47,10 +55,12 @@ def test_quick_run_writes_a_table_and_json(tmp_path):
             assert result["status"] in ("ok", "n/a"), (name, impl, result.get("reason"))
     assert report["machine"]["cpus"]
     assert "| png_smooth_512 | output of one call, KiB |" in done.stdout
-    assert report["results"]["remote_2000x100"]["tbcore"]["puts"] >= 1
+    if installed("fsspec"):
+        assert report["results"]["remote_2000x100"]["tbcore"]["puts"] >= 1
 
 
 def test_remote_flushes_counts_every_upload(tmp_path):
+    pytest.importorskip("fsspec")
     result = child.main_result("remote_2000x100", "tbcore", str(tmp_path), 3)
     assert result["status"] == "ok", result.get("reason")
     assert result["puts"] >= 3 and result["segments"] >= 1  # one upload per flush at least

@@ -51,7 +51,7 @@ def test_calls_merge_into_one_layout(logdir):
 
 
 def test_one_layout_matches_torch(logdir, tmp_path):
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+    TorchWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
 
     layout = {
         "Taiwan": {"twse": ["Multiline", ["twse/0050", "twse/2330"]]},

@@ -83,8 +83,8 @@ def test_config_lists_every_embedding_across_writers(logdir):
 
 
 def test_matches_torch(logdir, tmp_path):
-    import torch
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+    torch = pytest.importorskip("torch")
+    TorchWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
 
     args = {"metadata": LABELS, "label_img": torch.as_tensor(IMAGES), "global_step": 2, "tag": "p%q"}
     with SummaryWriter(logdir) as ours, TorchWriter(str(tmp_path)) as theirs:
@@ -259,8 +259,8 @@ def test_sprite_needs_no_pillow():
 @pytest.mark.server
 @pytest.mark.parametrize("load_fast", ["false", "true"])
 def test_projector_serves_the_sprite_torch_serves(logdir, load_fast):
-    import torch
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+    torch = pytest.importorskip("torch")
+    TorchWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
 
     grey = RNG.random((7, 1, 5, 5))
     with SummaryWriter(logdir / "ours") as ours, TorchWriter(str(logdir / "torch")) as theirs:

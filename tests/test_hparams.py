@@ -64,8 +64,8 @@ def test_default_layout_is_a_sub_run_with_types_kept(logdir):
 
 
 def test_matches_torch_except_bools(logdir, tmp_path):
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
-    from torch.utils.tensorboard.summary import hparams as torch_hparams
+    TorchWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
+    torch_hparams = pytest.importorskip("torch.utils.tensorboard.summary").hparams
 
     hparams = dict(HPARAMS)
     domains = {"optimizer": ["adam", "sgd"], "lr": [0.01, 0.1]}
@@ -146,7 +146,7 @@ def test_bad_input(logdir, rejects, call, error, match):
 
 
 def test_numpy_and_torch_values(logdir):
-    import torch
+    torch = pytest.importorskip("torch")
 
     hparams = {"a": np.int64(3), "b": torch.tensor(0.5), "c": np.bool_(True), "d": torch.tensor([2])}
     with SummaryWriter(logdir) as writer:

@@ -111,7 +111,7 @@ def test_list_of_pil_images_is_a_batch(logdir):
 @pytest.mark.parametrize("count", [1, 3, 8, 9, 17])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_grid_matches_torch(logdir, count, channels):
-    from torch.utils.tensorboard._utils import convert_to_HWC
+    convert_to_HWC = pytest.importorskip("torch.utils.tensorboard._utils").convert_to_HWC
 
     batch = RNG.integers(0, 256, (count, channels, 4, 3), dtype=np.uint8)
     got = write(logdir, "images", batch)

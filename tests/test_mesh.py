@@ -63,8 +63,8 @@ def test_point_cloud_without_faces(logdir):
 
 
 def test_mesh_matches_torch(logdir, tmp_path):
-    import torch
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+    torch = pytest.importorskip("torch")
+    TorchWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
 
     args = (torch.as_tensor(VERTICES), torch.as_tensor(COLORS), torch.as_tensor(FACES), CONFIG)
     with SummaryWriter(logdir) as ours, TorchWriter(str(tmp_path / "torch")) as theirs:

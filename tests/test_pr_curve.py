@@ -55,7 +55,7 @@ def test_pr_curve_matches_numpy_reference(logdir, num_thresholds, weighted):
 
 
 def test_pr_curve_matches_torch(logdir, tmp_path):
-    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+    TorchWriter = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
 
     rng = np.random.default_rng(1)
     labels, predictions, weights = rng.integers(0, 2, 300), rng.random(300), rng.random(300)
@@ -71,7 +71,7 @@ def test_pr_curve_matches_torch(logdir, tmp_path):
 
 
 def test_torch_tensors_and_summary_function_agree(logdir):
-    import torch
+    torch = pytest.importorskip("torch")
 
     labels, predictions = torch.tensor([1, 0, 1, 1]), torch.tensor([0.9, 0.2, 0.6, 0.3])
     with SummaryWriter(logdir) as writer:

@@ -9,15 +9,16 @@ import sys
 import threading
 import uuid
 
-import fsspec
 import pytest
 
-from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, sigterm_when_ready, wait_for
-from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents
-from tb_helpers import scalar_points
-from tbcore import Asset, Encoded, SummaryWriter, remote, segments
-from tbcore.proto import summary_pb2
-from tbcore.testing import TensorBoardServer, read_events, tensorboard_accumulator
+fsspec = pytest.importorskip("fsspec")
+
+from reliability_helpers import COLLECT_IN_WRITER_THREAD, all_files_intact, python, sigterm_when_ready, wait_for  # noqa: E402
+from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents  # noqa: E402
+from tb_helpers import scalar_points  # noqa: E402
+from tbcore import Asset, Encoded, SummaryWriter, remote, segments  # noqa: E402
+from tbcore.proto import summary_pb2  # noqa: E402
+from tbcore.testing import TensorBoardServer, read_events, tensorboard_accumulator  # noqa: E402
 
 
 @pytest.fixture

@@ -10,15 +10,15 @@ import uuid
 import numpy as np
 import pytest
 
-from reliability_helpers import all_files_intact, sigterm_when_ready
-from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents
-from tb_helpers import scalar_points
-from tbcore import SummaryWriter, remote
-from tbcore.reader import list_runs
-from tbcore.testing import read_events, tensorboard_accumulator
-
 s3fs = pytest.importorskip("s3fs")
 moto_server = pytest.importorskip("moto.server")
+
+from reliability_helpers import all_files_intact, sigterm_when_ready  # noqa: E402
+from remote_helpers import UploadCounter, download, fork_while_held, log_dir_contents  # noqa: E402
+from tb_helpers import scalar_points  # noqa: E402
+from tbcore import SummaryWriter, remote  # noqa: E402
+from tbcore.reader import list_runs  # noqa: E402
+from tbcore.testing import read_events, tensorboard_accumulator  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
