@@ -38,10 +38,13 @@ def _page_blocks(path: pathlib.Path) -> list[Block]:
     return blocks
 
 
+ALL_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
 def _pages() -> list[pathlib.Path]:
     """The pages with something to run, except those that build a package (tests/test_docs_tutorial.py)."""
     out = []
-    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+    for path in ALL_PAGES:
         blocks = _page_blocks(path)
         if runnable(blocks) and not any(b.marker == "file" for b in blocks):
             out.append(path)
@@ -138,7 +141,7 @@ def test_page_examples_run(path, tmp_path):
 
 
 def test_every_marker_is_read_and_every_skip_says_why():
-    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+    for path in ALL_PAGES:
         blocks = page_blocks(path)
         marked = [b for b in blocks if b.marker]
         assert len(marked) == path.read_text(encoding="utf-8").count("docs-test:"), f"{path}: a marker is not read"
@@ -147,6 +150,12 @@ def test_every_marker_is_read_and_every_skip_says_why():
 
 def test_every_check_names_a_page():
     assert {str(p.relative_to(ROOT)) for p in PAGES} >= set(PAGE_CHECKS)
+
+
+def test_only_the_tutorial_builds_a_package():
+    """A page with ``file`` blocks is left out here: tests/test_docs_tutorial.py runs the tutorial, and no other."""
+    building = [path for path in ALL_PAGES if any(b.marker == "file" for b in page_blocks(path))]
+    assert building == [ROOT / "docs" / "plugins" / "tutorial.md"]
 
 
 def _write_page(tmp_path: pathlib.Path, text: str) -> list[dict[str, str | int]]:
