@@ -25,6 +25,7 @@ from PIL import Image
 from tensorboard.util import tensor_util
 from torch.utils.tensorboard import SummaryWriter as TorchWriter
 
+from media_helpers import pixels
 from tbcore import SummaryWriter
 from tbcore.testing import tensorboard_accumulator
 
@@ -125,8 +126,7 @@ def as_input(array: np.ndarray, kind: str, writer: Any = None) -> Any:
 
 def png_pixels(blob: bytes) -> np.ndarray:
     """Decode a PNG into (H, W, C) uint8."""
-    array = np.asarray(Image.open(io.BytesIO(blob)))
-    return array[:, :, np.newaxis] if array.ndim == 2 else array
+    return pixels(Image.open(io.BytesIO(blob)))
 
 
 # ---------------------------------------------------------------- strategies

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, event, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -175,6 +175,7 @@ def test_add_histogram_of_nan_and_inf(array, bins, kind):
 
 def check_same_histogram(runs: Runs, bins: Any) -> None:
     """TensorBoard reads the same [left, right, count] rows from both runs, or torch failed for a known reason."""
+    event("torch failed" if runs.torch_error is not None else "both wrote")
     if runs.torch_error is not None:
         histogram_torch_failed(runs, bins)
         return

@@ -32,6 +32,7 @@ from differential import (  # noqa: E402 - needs torch
     real_arrays,
     tensors,
 )
+from media_helpers import decoded_wav, gif_frames  # noqa: E402
 from tbcore.testing import tensorboard_accumulator  # noqa: E402
 
 # ---------------------------------------------------------------- add_image, add_images
@@ -121,13 +122,10 @@ def test_add_images(image, kind):
 
 def wav_samples(run_dir: pathlib.Path) -> tuple[np.ndarray, int]:
     """Return the run's one clip (samples (L, C) int16, sample rate) as TensorBoard's loader holds it."""
-    import wave
-
     _, clip = only(run_dir, "audio")
-    with wave.open(io.BytesIO(clip.reshape(-1)[0])) as file:
-        assert file.getsampwidth() == 2
-        data = np.frombuffer(file.readframes(file.getnframes()), "<i2")
-        return data.reshape(-1, file.getnchannels()), file.getframerate()
+    samples, rate, width = decoded_wav(clip.reshape(-1)[0])
+    assert width == 2
+    return samples, rate
 
 
 @diff(150)
@@ -285,17 +283,16 @@ def test_add_embedding(arguments):
 # ---------------------------------------------------------------- add_video
 
 
-def gif_frames(run_dir: pathlib.Path, frame_ms: int) -> np.ndarray:
+def shown_frames(run_dir: pathlib.Path, frame_ms: int) -> np.ndarray:
     """Return the frames (T, H, W, 3) of the run's one GIF, as TensorBoard's loader holds it.
 
     Pillow stores identical consecutive frames once, lasting their total time: such a frame is
     repeated once per ``frame_ms`` of its duration, so the result is what the animation shows.
     """
-    from PIL import Image, ImageSequence
+    from PIL import Image
 
     _, blob = only(run_dir, "images")
-    image = Image.open(io.BytesIO(blob.tolist()[2]))
-    frames = [(np.asarray(frame.convert("RGB")), frame.info["duration"]) for frame in ImageSequence.Iterator(image)]
+    frames = gif_frames(Image.open(io.BytesIO(blob.tolist()[2])))
     assert all(duration % frame_ms == 0 for _, duration in frames)
     return np.stack([frame for frame, duration in frames for _ in range(duration // frame_ms)])
 
@@ -317,7 +314,7 @@ def test_add_video(array, kind):
         # colours per frame here, so the palette is exact).
         assert [name for name, _ in tensors(runs.theirs).values()] == []
         expected = np.clip(_prepare_video(array).astype(np.float32) * 255, 0, 255).astype(np.uint8)
-        frames = gif_frames(runs.ours, 250)
+        frames = shown_frames(runs.ours, 250)
         expected = np.broadcast_to(expected, (*expected.shape[:3], 3))  # grey: RGB in the GIF
         assert frames.shape == expected.shape
         # torch divides uint8 by 255 and multiplies back, which can lose 1; tbcore keeps uint8 as is

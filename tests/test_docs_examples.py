@@ -7,9 +7,9 @@ not the signature blocks. A page importing a package that is not installed is sk
 How a page marks a block that cannot run is described in tests/docs_blocks.py.
 
 Afterwards every run the page wrote must load in TensorBoard's own reader, and one of them at
-least must hold a tag (if it wrote any). Some pages have a check of their own (PAGE_CHECKS): the
-points of ``train/loss`` of the first-run pages one by one, the files that the ``tbcore export``
-commands of a page write, the projector files of the embedding page.
+least must hold a tag (if it wrote any, or made a ``SummaryWriter``). Some pages have a check
+of their own (PAGE_CHECKS): the points of ``train/loss`` of the first-run pages one by one, the
+files that the ``tbcore export`` commands of a page write, the projector files of the embedding page.
 """
 
 from __future__ import annotations
@@ -38,10 +38,13 @@ def _page_blocks(path: pathlib.Path) -> list[Block]:
     return blocks
 
 
+ALL_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
 def _pages() -> list[pathlib.Path]:
     """The pages with something to run, except those that build a package (tests/test_docs_tutorial.py)."""
     out = []
-    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+    for path in ALL_PAGES:
         blocks = _page_blocks(path)
         if runnable(blocks) and not any(b.marker == "file" for b in blocks):
             out.append(path)
@@ -125,19 +128,20 @@ def test_page_examples_run(path, tmp_path):
     missing = missing_modules(blocks)
     if missing:
         pytest.skip(f"needs {', '.join(missing)}")
-    run_page(page, runnable(blocks), tmp_path, PAGE_TIMEOUT)
+    steps = runnable(blocks)
+    run_page(page, steps, tmp_path, PAGE_TIMEOUT)
     pytest.importorskip("tensorboard")
     from tbcore.testing import tensorboard_accumulator
 
     tags = {run: tensorboard_accumulator(tmp_path / run).Tags() for run in list_runs(tmp_path)}
     if page in PAGE_CHECKS:
         PAGE_CHECKS[page](tmp_path)
-    elif tags:  # a page of pure encoders writes no run
+    elif tags or any("SummaryWriter(" in str(step["code"]) for step in steps):  # pure encoders write no run
         assert any(any(found.values()) for found in tags.values()), f"{page}: TensorBoard finds nothing: {tags}"
 
 
 def test_every_marker_is_read_and_every_skip_says_why():
-    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+    for path in ALL_PAGES:
         blocks = page_blocks(path)
         marked = [b for b in blocks if b.marker]
         assert len(marked) == path.read_text(encoding="utf-8").count("docs-test:"), f"{path}: a marker is not read"
@@ -146,6 +150,12 @@ def test_every_marker_is_read_and_every_skip_says_why():
 
 def test_every_check_names_a_page():
     assert {str(p.relative_to(ROOT)) for p in PAGES} >= set(PAGE_CHECKS)
+
+
+def test_only_the_tutorial_builds_a_package():
+    """A page with ``file`` blocks is left out here: tests/test_docs_tutorial.py runs the tutorial, and no other."""
+    building = [path for path in ALL_PAGES if any(b.marker == "file" for b in page_blocks(path))]
+    assert building == [ROOT / "docs" / "plugins" / "tutorial.md"]
 
 
 def _write_page(tmp_path: pathlib.Path, text: str) -> list[dict[str, str | int]]:
