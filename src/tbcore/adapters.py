@@ -149,7 +149,7 @@ def as_float(value: Any, argument: str = "scalar_value") -> float:
         try:
             return float(value)
         except OverflowError:  # an int or Fraction beyond float range
-            return math.inf if value > 0 else -math.inf  # copysign() would convert the value and overflow again
+            return -math.inf if value < 0 else math.inf  # copysign() would convert the value and overflow again
     try:
         array = as_numpy(value, argument)
     except TypeError:  # no adapter: a decimal.Decimal (a Number, not Real) is still a number; asked only now
