@@ -140,7 +140,7 @@ def as_float(value: Any, argument: str = "scalar_value") -> float:
     Ints and fractions too large for a float become ±inf, as a float32 cast would make them.
 
     :raises TypeError: a str, None, a complex or non-numeric value (the message names ``argument``).
-    :raises ValueError: an array with more than one element, or with more than one dimension.
+    :raises ValueError: an array with more than one element, or with more than one dimension; a signaling-NaN Decimal.
     """
     if isinstance(value, (str, bytes, complex)) or value is None:
         raise invalid(argument, SCALAR_EXPECTED, value, kind=TypeError)
