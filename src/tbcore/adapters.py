@@ -140,26 +140,35 @@ def as_float(value: Any, argument: str = "scalar_value") -> float:
     Ints and fractions too large for a float become ±inf, as a float32 cast would make them.
 
     :raises TypeError: a str, None, a complex or non-numeric value (the message names ``argument``).
-    :raises ValueError: an array with more than one element, or with more than one dimension.
+    :raises ValueError: an array with more than one element, or with more than one dimension; a signaling-NaN Decimal.
     """
     if isinstance(value, (str, bytes, complex)) or value is None:
         raise invalid(argument, SCALAR_EXPECTED, value, kind=TypeError)
-    if isinstance(value, numbers.Real):  # before numpy, which makes an object array of an int beyond int64
+    # before numpy (it makes an object array of an int beyond int64); int first: cheaper than the ABC, on the hot path
+    if isinstance(value, int) or isinstance(value, numbers.Real):
         try:
             return float(value)
         except OverflowError:  # an int or Fraction beyond float range
-            return math.inf if value > 0 else -math.inf  # copysign() would convert the value and overflow again
-    if isinstance(value, numbers.Number) and not isinstance(value, numbers.Complex):  # decimal.Decimal
-        try:
-            return float(value)
-        except (TypeError, ValueError):  # a signaling NaN
-            raise invalid(argument, SCALAR_EXPECTED, value, kind=ValueError) from None
-    array = as_numpy(value, argument)
+            return -math.inf if value < 0 else math.inf  # copysign() would convert the value and overflow again
+    try:
+        array = as_numpy(value, argument)
+    except TypeError:  # no adapter: a decimal.Decimal (a Number, not Real) is still a number; asked only now
+        if isinstance(value, numbers.Number) and not isinstance(value, numbers.Complex):
+            return _number_float(value, argument)
+        raise
     if array.dtype.kind not in "fiub" and array.dtype.name not in SMALL_FLOATS:  # bfloat16, float8: ml_dtypes
         raise invalid(argument, SCALAR_EXPECTED, value, kind=TypeError)
     if array.size != 1 or array.ndim > 1:
         raise invalid(argument, SCALAR_EXPECTED, value)
     return float(array.reshape(-1)[0])
+
+
+def _number_float(value: Any, argument: str) -> float:
+    """``float(value)`` for a number that is not ``numbers.Real`` (``decimal.Decimal``)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):  # a signaling NaN
+        raise invalid(argument, SCALAR_EXPECTED, value, kind=ValueError) from None
 
 
 def graph_builder_for(model: Any) -> Any:
