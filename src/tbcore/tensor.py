@@ -19,6 +19,7 @@ from tbcore.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 __all__ = [
     "DTYPE_TO_ENUM",
     "SMALL_FLOATS",
+    "is_real_dtype",
     "make_tensor_proto",
     "real_array",
     "reject_nan",
@@ -56,16 +57,19 @@ _ENUM_TO_DTYPE = {v: k for k, v in DTYPE_TO_ENUM.items()}
 SMALL_FLOATS = frozenset(name for name in DTYPE_TO_ENUM if name == "bfloat16" or name.startswith("float8"))
 
 
+def is_real_dtype(dtype: np.dtype) -> bool:
+    """Return True if ``dtype`` holds real numbers: bool, int, uint, float, or an ``ml_dtypes`` bfloat16/float8."""
+    return dtype.kind in "biuf" or dtype.name in SMALL_FLOATS
+
+
 def real_array(array: np.ndarray, argument: str, expected: str = "an array of real numbers") -> np.ndarray:
     """Return ``array`` if it holds real numbers (bool, int, float); bfloat16/float8 come back as exact float32.
 
     :raises TypeError: any other dtype (complex, strings, objects...), naming ``argument``.
     """
-    if array.dtype.name in SMALL_FLOATS:
-        return array.astype(np.float32)
-    if array.dtype.kind not in "biuf":
+    if not is_real_dtype(array.dtype):
         raise invalid(argument, expected, array, kind=TypeError)
-    return array
+    return array.astype(np.float32) if array.dtype.name in SMALL_FLOATS else array
 
 
 def reject_nan(array: np.ndarray, argument: str, expected: str) -> None:
