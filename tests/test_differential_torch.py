@@ -40,6 +40,15 @@ from differential import (  # noqa: E402 - needs torch
 from tbcore import SummaryWriter  # noqa: E402
 from tbcore.testing import tensorboard_accumulator  # noqa: E402
 
+# Other code's warnings about the extreme values drawn here (tbcore's own warnings still show): torch's
+# histogram (its sum of squares, and numpy's std behind bins="scott"/"doane") and TensorBoard's reader
+# (bucket edges beyond float32 cast to float32).
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:overflow encountered in dot:RuntimeWarning:torch.utils.tensorboard.summary"),
+    pytest.mark.filterwarnings("ignore:overflow encountered in square:RuntimeWarning:numpy._core._methods"),
+    pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning:tensorboard.data_compat"),
+]
+
 # ---------------------------------------------------------------- add_scalar, add_scalars
 
 
