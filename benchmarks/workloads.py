@@ -78,6 +78,10 @@ def _add_each(w: Any, values: list[Any], timer: Timer) -> dict[str, float]:
     return {}
 
 
+def scalar_int(w: Any, n: int, timer: Timer) -> dict[str, float]:
+    return _add_each(w, list(range(n)), timer)
+
+
 def scalar_numpy(w: Any, n: int, timer: Timer) -> dict[str, float]:
     return _add_each(w, [np.array(v, dtype=np.float32) for v in _rng().random(n)], timer)
 
@@ -241,6 +245,7 @@ def _prepared(method: str, make: Callable[[], np.ndarray], **kwargs: Any) -> Cal
 
 WORKLOADS: tuple[Workload, ...] = (
     Workload("scalar_float", "add_scalar with a Python float", 100_000, 2_000, scalar_float),
+    Workload("scalar_int", "add_scalar with a Python int", 100_000, 2_000, scalar_int),
     Workload("scalar_numpy", "add_scalar with a 0-d numpy float32 array", 100_000, 2_000, scalar_numpy),
     Workload("scalar_torch", "add_scalar with a 0-d torch CPU tensor", 100_000, 2_000, scalar_torch),
     Workload("scalar_100_tags", "add_scalar, 100 tags x 1000 steps", 100_000, 2_000, scalar_tags),

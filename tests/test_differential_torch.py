@@ -40,6 +40,19 @@ from differential import (  # noqa: E402 - needs torch
 from tbcore import SummaryWriter  # noqa: E402
 from tbcore.testing import tensorboard_accumulator  # noqa: E402
 
+# Other code's overflow warnings on the extreme values drawn here: torch's add_histogram (its sum and
+# sum of squares; numpy's std behind bins="scott"/"doane" and the linspace of np.histogram, whose
+# infinite width then makes NaN edges) and TensorBoard's reader (bucket edges beyond float32 cast to
+# float32). The numpy ones are filtered by numpy's module: a warning filter cannot tell the caller.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:overflow encountered in dot:RuntimeWarning:torch.utils.tensorboard.summary"),
+    pytest.mark.filterwarnings("ignore:overflow encountered in reduce:RuntimeWarning:numpy._core._methods"),
+    pytest.mark.filterwarnings("ignore:overflow encountered in square:RuntimeWarning:numpy._core._methods"),
+    pytest.mark.filterwarnings("ignore:overflow encountered in subtract:RuntimeWarning:numpy._core.function_base"),
+    pytest.mark.filterwarnings("ignore:invalid value encountered in multiply:RuntimeWarning:numpy._core.function_base"),
+    pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning:tensorboard.data_compat"),
+]
+
 # ---------------------------------------------------------------- add_scalar, add_scalars
 
 

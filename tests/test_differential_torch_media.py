@@ -35,6 +35,16 @@ from differential import (  # noqa: E402 - needs torch
 from media_helpers import decoded_wav, gif_frames  # noqa: E402
 from tbcore.testing import tensorboard_accumulator  # noqa: E402
 
+# Other code's warnings about the extreme values drawn here (tbcore's own warnings still show): torch's
+# add_image casting pixel values beyond float32's range to float32, and TensorBoard's projector doing
+# the same with an embedding.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning:torch.utils.tensorboard.summary"),
+    pytest.mark.filterwarnings(
+        "ignore:overflow encountered in cast:RuntimeWarning:tensorboard.plugins.projector.projector_plugin"
+    ),
+]
+
 # ---------------------------------------------------------------- add_image, add_images
 
 PIXEL_DTYPES = [np.uint8, np.bool_, *FLOAT_DTYPES]  # other ints: a deliberate difference (docs/types/image.md)

@@ -273,10 +273,11 @@ def test_torchscript_shapes_are_left_out_if_the_graph_cannot_be_run(logdir, monk
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit.script is deprecated in torch 2.13
-def test_scripted_module_is_traced_without_trying_export(logdir, capsys):
-    """A TorchScript module is already a graph: tbcore does not try torch.export on it first."""
+def test_scripted_module_is_drawn_from_its_own_graph(logdir, capsys):
+    """A TorchScript module is already a graph: tbcore neither tries torch.export on it nor traces it again."""
     with SummaryWriter(logdir) as writer:
         writer.add_graph(torch.jit.script(sequential()), torch.randn(2, 3), verbose=True)
     out = capsys.readouterr().out
-    assert "was built with torch.jit.trace (a TorchScript module)" in out and "torch.export failed" not in out
+    assert "was built with its own TorchScript graph (a TorchScript module is not traced again)" in out
+    assert "torch.export failed" not in out and "torch.jit.trace" not in out
     assert any(node.op == "aten::linear" for node in tensorboard_accumulator(logdir).Graph().node)

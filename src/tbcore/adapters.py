@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from tbcore.errors import describe, invalid
-from tbcore.tensor import SMALL_FLOATS
+from tbcore.tensor import is_real_dtype
 
 __all__ = ["ArrayAdapter", "adapter_for", "as_float", "as_numpy", "clear_cache", "graph_builder_for", "lazy_issubclass"]
 
@@ -156,7 +156,7 @@ def as_float(value: Any, argument: str = "scalar_value") -> float:
         if isinstance(value, numbers.Number) and not isinstance(value, numbers.Complex):
             return _number_float(value, argument)
         raise
-    if array.dtype.kind not in "fiub" and array.dtype.name not in SMALL_FLOATS:  # bfloat16, float8: ml_dtypes
+    if not is_real_dtype(array.dtype):
         raise invalid(argument, SCALAR_EXPECTED, value, kind=TypeError)
     if array.size != 1 or array.ndim > 1:
         raise invalid(argument, SCALAR_EXPECTED, value)

@@ -31,7 +31,7 @@ import numpy as np
 
 from tbcore.errors import invalid
 from tbcore.proto import summary_pb2
-from tbcore.tensor import SMALL_FLOATS, real_array, reject_nan
+from tbcore.tensor import is_real_dtype, real_array, reject_nan
 
 __all__ = ["check_dtype", "encode_png", "image_summary", "to_uint8"]
 
@@ -45,7 +45,7 @@ _PIXELS_EXPECTED = "real pixel values (uint8, float in [0, 1], bool or int)"
 
 def check_dtype(array: np.ndarray, argument: str) -> None:
     """Raise TypeError naming ``argument`` unless ``array`` holds real pixel values (bool, int, uint or float)."""
-    if array.dtype.kind not in "biuf" and array.dtype.name not in SMALL_FLOATS:
+    if not is_real_dtype(array.dtype):
         raise invalid(argument, _PIXELS_EXPECTED, array, kind=TypeError)
 
 

@@ -40,8 +40,9 @@ _UNLEARNED: Any = object()  # a key missing from ``_forms`` (where None means "t
 class LearnedScalars:
     """The ``new_style`` and ``add_scalars`` methods of :class:`tbcore.Writer`, and what they learned.
 
-    The writer calls :meth:`_start_learning` once its pipeline exists; its own methods provide
-    ``_pipeline``, ``_file`` (a run's event file) and ``_add`` (the generic path).
+    The writer calls :meth:`_start_learning` once its pipeline exists, and :meth:`_after_fork_in_child`
+    in a forked child; its own methods provide ``_pipeline``, ``_file`` (a run's event file) and
+    ``_add`` (the generic path).
     """
 
     _pipeline: Pipeline
@@ -61,6 +62,10 @@ class LearnedScalars:
         self._scalars_runs = {}
         self._forms = {}
         self._learned = 0
+        self._learn_lock = threading.Lock()
+
+    def _after_fork_in_child(self) -> None:
+        """In a forked child: a new lock (another thread of the parent may have held it); what was learned is kept."""
         self._learn_lock = threading.Lock()
 
     def _add_new_style(self, tag: str, value: Any, step: int, wall: float) -> None:

@@ -19,6 +19,7 @@ from tbcore.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 __all__ = [
     "DTYPE_TO_ENUM",
     "SMALL_FLOATS",
+    "is_real_dtype",
     "make_tensor_proto",
     "real_array",
     "reject_nan",
@@ -56,16 +57,19 @@ _ENUM_TO_DTYPE = {v: k for k, v in DTYPE_TO_ENUM.items()}
 SMALL_FLOATS = frozenset(name for name in DTYPE_TO_ENUM if name == "bfloat16" or name.startswith("float8"))
 
 
+def is_real_dtype(dtype: np.dtype) -> bool:
+    """Return True if ``dtype`` holds real numbers: bool, int, uint, float, or an ``ml_dtypes`` bfloat16/float8."""
+    return dtype.kind in "biuf" or dtype.name in SMALL_FLOATS
+
+
 def real_array(array: np.ndarray, argument: str, expected: str = "an array of real numbers") -> np.ndarray:
     """Return ``array`` if it holds real numbers (bool, int, float); bfloat16/float8 come back as exact float32.
 
     :raises TypeError: any other dtype (complex, strings, objects...), naming ``argument``.
     """
-    if array.dtype.name in SMALL_FLOATS:
-        return array.astype(np.float32)
-    if array.dtype.kind not in "biuf":
+    if not is_real_dtype(array.dtype):
         raise invalid(argument, expected, array, kind=TypeError)
-    return array
+    return array.astype(np.float32) if array.dtype.name in SMALL_FLOATS else array
 
 
 def reject_nan(array: np.ndarray, argument: str, expected: str) -> None:
@@ -84,6 +88,21 @@ def _shape_proto(shape: Iterable[int]) -> tensor_shape_pb2.TensorShapeProto:
     return tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=int(d)) for d in shape])
 
 
+def _utf8_strings(array: np.ndarray) -> list[bytes]:
+    """Return the elements of a str, bytes or object array as bytes (str as UTF-8), checking them in the same pass.
+
+    :raises TypeError: an element is neither str nor bytes (only an object array can hold one).
+    """
+    strings = []
+    for item in array.reshape(-1).tolist():
+        if isinstance(item, str):
+            item = item.encode("utf-8")
+        elif not isinstance(item, bytes):
+            raise TypeError(f"tensor: expected str or bytes elements in an object array, got {array.dtype}")
+        strings.append(item)
+    return strings
+
+
 def make_tensor_proto(array: Any) -> tensor_pb2.TensorProto:
     """Return ``array`` (numpy, or anything ``np.asarray`` accepts) as a ``TensorProto``.
 
@@ -94,11 +113,8 @@ def make_tensor_proto(array: Any) -> tensor_pb2.TensorProto:
     """
     array = np.asarray(array)
     if array.dtype.kind in "USO":
-        strings = [s if isinstance(s, bytes) else str(s).encode("utf-8") for s in array.reshape(-1).tolist()]
-        if array.dtype.kind == "O" and not all(isinstance(s, (str, bytes)) for s in array.reshape(-1).tolist()):
-            raise TypeError(f"tensor: expected str or bytes elements in an object array, got {array.dtype}")
         return tensor_pb2.TensorProto(
-            dtype=types_pb2.DT_STRING, tensor_shape=_shape_proto(array.shape), string_val=strings
+            dtype=types_pb2.DT_STRING, tensor_shape=_shape_proto(array.shape), string_val=_utf8_strings(array)
         )
     dtype = DTYPE_TO_ENUM.get(array.dtype.name)
     if dtype is None:

@@ -283,7 +283,7 @@ class Writer(LearnedScalars):
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.RLock()
-        self._learn_lock = threading.Lock()
+        super()._after_fork_in_child()
         self._storage.after_fork_in_child()
         self._pipeline.after_fork_in_child()
         for file in self._files.values():

@@ -25,24 +25,24 @@ PROTO_VERSION = 0
 WIDENED = tbcore.SMALL_FLOATS
 
 
-def _holds_strings(tensor: np.ndarray) -> bool:
-    """True for an object array of str/bytes only: how TensorFlow, TensorBoard and tbcore's reader give strings."""
-    return tensor.dtype.kind == "O" and all(isinstance(item, (str, bytes)) for item in tensor.flat)
+# what add_tensor accepts, in its error messages
+_EXPECTED = "a numeric, bool or string array (objects only if all str or bytes; no datetime)"
 
 
 def encode(tag: str, tensor: np.ndarray) -> summary_pb2.Summary:
     """Return ``tensor`` as a TENSOR-class summary under plugin ``tensor``."""
-    known = tensor.dtype.kind in "fiubUSc" or tensor.dtype.name in tbcore.DTYPE_TO_ENUM
-    if not known and not _holds_strings(tensor):
-        expected = "a numeric, bool or string array (objects only if all str or bytes; no datetime)"
-        raise tbcore.invalid("tensor", expected, tensor, kind=TypeError)
+    if tensor.dtype.kind not in "fiubUSOc" and tensor.dtype.name not in tbcore.DTYPE_TO_ENUM:
+        raise tbcore.invalid("tensor", _EXPECTED, tensor, kind=TypeError)
     content = b""
     if tensor.dtype.name in WIDENED:
         content = tensor.dtype.name.encode("ascii")
         tensor = tensor.astype(np.float32)
-    return tbcore.tensor_summary(
-        tag, tensor, plugin_name=PLUGIN_NAME, content=content, data_class=summary_pb2.DATA_CLASS_TENSOR
-    )
+    try:
+        return tbcore.tensor_summary(
+            tag, tensor, plugin_name=PLUGIN_NAME, content=content, data_class=summary_pb2.DATA_CLASS_TENSOR
+        )
+    except TypeError:  # an object array with an element that is neither str nor bytes, found while encoding
+        raise tbcore.invalid("tensor", _EXPECTED, tensor, kind=TypeError) from None
 
 
 def decode(value: summary_pb2.Summary.Value) -> np.ndarray:

@@ -91,6 +91,8 @@ def _check_runs(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> No
 def build(model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_trace: bool = True) -> tbcore.Encoded:
     """Return the graph of ``model`` run on ``example_inputs`` (torch.export, else torch.jit.trace).
 
+    A TorchScript module (scripted, or traced before) is drawn from its own graph instead.
+
     An ``ExportedProgram`` is drawn as it is (its own example inputs made it; ``example_inputs``
     is not used).
 
@@ -110,24 +112,32 @@ def build(model: Any, example_inputs: Any, *, verbose: bool = False, use_strict_
     args, kwargs = split_inputs(example_inputs)
     with _eval_mode(model):
         if tbcore.lazy_issubclass(type(model), "torch.jit", "ScriptModule"):  # already TorchScript: no export
-            nodes, text = _traced_nodes(model, args, kwargs, use_strict_trace, None)
-            path = "torch.jit.trace (a TorchScript module)"
+            nodes, text = _jit_nodes(model, args, kwargs, use_strict_trace, "reading its TorchScript graph", None)
+            path = "its own TorchScript graph (a TorchScript module is not traced again)"
         else:
             try:
                 nodes, text = torch_export_graph.graph_nodes(model, args, kwargs)
                 path = "torch.export"
             except Exception as export_error:  # noqa: BLE001 - any export failure falls back to tracing
-                nodes, text = _traced_nodes(model, args, kwargs, use_strict_trace, export_error)
+                nodes, text = _jit_nodes(model, args, kwargs, use_strict_trace, "torch.jit.trace", export_error)
                 path = f"torch.jit.trace (torch.export failed with {first_line(export_error)})"
     if verbose:
         print(f"add_graph: the graph of {type(model).__qualname__} was built with {path}\n{text}")
     return graph_encoded(nodes, run_metadata_device=RUN_METADATA_DEVICE)
 
 
-def _traced_nodes(
-    model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], strict: bool, export_error: Exception | None
+def _jit_nodes(
+    model: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    strict: bool,
+    method: str,
+    export_error: Exception | None,
 ) -> tuple[list[Any], str]:
-    """The nodes of ``model`` from ``torch.jit.trace``; its failure is reported with ``export_error``, if any."""
+    """The nodes of ``model`` from its JIT graph (traced here, or its own if TorchScript already).
+
+    A failure names ``method`` (how the graph was got) and ``export_error``, if any.
+    """
     from tbplugins.adapters import torch_jit_graph
 
     _check_runs(model, args, kwargs)
@@ -137,7 +147,7 @@ def _traced_nodes(
         export = "" if export_error is None else f"torch.export failed with {first_line(export_error)}; "
         raise ValueError(
             f"input_to_model: could not build the graph of {type(model).__qualname__} on "
-            f"{describe_inputs(args, kwargs)}: {export}torch.jit.trace failed with {first_line(trace_error)}"
+            f"{describe_inputs(args, kwargs)}: {export}{method} failed with {first_line(trace_error)}"
         ) from trace_error
 
 
